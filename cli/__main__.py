@@ -1,0 +1,5 @@
+import sys
+
+from fieldsync.cli import main
+
+sys.exit(main())

@@ -1,0 +1,12 @@
+"""REST routers of the side services and admin API.
+
+Each module here exposes ``build_router(settings) -> fastapi.APIRouter``;
+``fieldsync.server.app.create_app`` includes every module named in
+``ROUTER_MODULES``.
+"""
+
+ROUTER_MODULES = (
+    "fieldsync.server.api.cards",
+    "fieldsync.server.api.routes",
+    "fieldsync.server.api.memos",
+)

@@ -1,0 +1,45 @@
+"""The application factory: ``create_app(settings)`` builds the whole server.
+
+Nothing is created at import time. The returned app owns its store, hub and
+services; they are started and stopped by the app's lifespan.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from fieldsync.server.api import ROUTER_MODULES
+from fieldsync.server.errors import install_error_handlers
+from fieldsync.server.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the FieldSync server for ``settings`` (``Settings()`` if omitted)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(title="FieldSync", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["ops"])
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    for name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        app.include_router(module.build_router(settings))
+    return app
