@@ -99,6 +99,8 @@ EMPTY_IMAGE = _define("FS-4002", "empty_upload", False, 400, "The upload is empt
 IMAGE_TOO_LARGE = _define("FS-4003", "image_too_large", False, 413, "The image file or its pixel count exceeds the limit (decompression bombs included).")
 NO_TEXT_FOUND = _define("FS-4004", "no_text_found", False, 422, "No text was recognised on the image.")
 OCR_ENGINE_UNAVAILABLE = _define("FS-4005", "ocr_engine_unavailable", False, 503, "The configured OCR engine is not installed on the server.")
+UNKNOWN_OCR_ENGINE = _define("FS-4006", "unknown_ocr_engine", False, 422, "The requested OCR engine is not one FieldSync knows (tesseract, rapidocr).")
+INVALID_REGION = _define("FS-4007", "invalid_region", False, 422, "The default phone region is not an ISO 3166 region libphonenumber knows.")
 
 # --- FS-5xxx routes and check-ins -----------------------------------------
 INVALID_ROUTE_REQUEST = _define("FS-5001", "invalid_route_request", False, 422, "The planning request is malformed or inconsistent.")
@@ -106,6 +108,9 @@ TOO_MANY_STOPS = _define("FS-5002", "too_many_stops", False, 413, "The planning 
 NO_FEASIBLE_PLAN = _define("FS-5003", "no_feasible_plan", False, 422, "No plan visits every must-visit stop within the shift and windows.")
 BAD_COORDINATES = _define("FS-5004", "bad_coordinates", False, 422, "A coordinate is out of range or its datum is unknown.")
 DISTANCE_PROVIDER_FAILED = _define("FS-5005", "distance_provider_failed", True, 502, "The configured road-distance provider did not answer.")
+IMPOSSIBLE_TIME_WINDOW = _define("FS-5006", "impossible_time_window", False, 422, "A time window is empty, shorter than its visit, outside the shift, or overlaps another fixed appointment.")
+INVALID_CHECK_IN = _define("FS-5007", "invalid_check_in", False, 422, "The check-in evidence, account or policy is malformed.")
+EMPTY_ROUTE_REQUEST = _define("FS-5008", "no_stops", False, 422, "The planning request has no accounts or appointments to plan.")
 
 # --- FS-6xxx voice memos ---------------------------------------------------
 NOT_AUDIO = _define("FS-6001", "not_audio", False, 415, "The upload is not decodable audio.")

@@ -1,0 +1,395 @@
+"""Field merge rules: how concurrent writes to one field combine.
+
+Theory of operation
+-------------------
+A field's state is a ``Cell``: its current value, the HLC, site, causal
+length and base of the write that produced it, and, for the rules that keep
+more than one write (counter, add-wins set, text), a ``meta`` value.
+
+Every rule is a join: applying a change is idempotent, and the result does not
+depend on the order in which changes arrive, so replicas that have seen the
+same set of changes hold the same cell (the property tests in
+``tests/sync/test_merge_properties.py`` check this for every rule).
+
+*Register rules* keep one write and choose the winner by one total order:
+
+========================  =================================================
+``lww``                   greater ``(hlc, site)``
+``server_wins``           writes by the server site first, then ``lww``
+``first_write_wins``      smaller ``(hlc, site)`` (evidence cannot be rewritten)
+``max`` / ``min``         greater / smaller value, ties by ``lww``
+custom (``register_rule``)  greater ``key(value)``, ties by ``lww``
+========================  =================================================
+
+A custom rule is given as a sort key, never as free code that picks a
+winner: a key plus the ``(hlc, site)`` tie-break is a total order, so any
+custom rule converges by construction.
+
+When a register write loses to a write it had not seen (neither writer had
+seen the other's value: ``a.hlc > b.base and b.hlc > a.base``, sites
+different), the loser is reported as a ``Conflict`` for the history.
+
+*Mergeable rules* keep every contribution, so nothing loses:
+``counter`` (a PN-counter: each site publishes its own running total, the
+value is the sum), ``add_wins_set`` (an observed-remove set: a removal only
+removes the add-tags it had seen, so a concurrent add survives) and ``text``
+(a Yjs text CRDT via pycrdt: concurrent edits of a note interleave).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pycrdt import Doc, Text
+
+from fieldsync.sync import errors as E
+from fieldsync.sync.change import Change
+from fieldsync.sync.schema import Field, FieldType, coerce
+
+SERVER_SITE = "server"
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """The merged state of one field of one row."""
+
+    value: Any
+    hlc: int
+    site: str
+    base: int = 0
+    cl: int = 1
+    meta: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A write that lost to a concurrent one: kept so nothing disappears silently.
+
+    ``kind`` is ``value`` (lost to a concurrent value) or ``deleted`` (an update
+    lost to a concurrent delete under the delete-wins policy; then the winner
+    fields are ``None``).
+    """
+
+    table: str
+    row_id: str
+    field: str
+    kind: str
+    winner_value: Any
+    winner_hlc: int | None
+    winner_site: str | None
+    loser_value: Any
+    loser_hlc: int
+    loser_site: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "row_id": self.row_id,
+            "field": self.field,
+            "kind": self.kind,
+            "winner": {"value": self.winner_value, "hlc": _s(self.winner_hlc), "site": self.winner_site},
+            "loser": {"value": self.loser_value, "hlc": str(self.loser_hlc), "site": self.loser_site},
+        }
+
+
+def _s(hlc: int | None) -> str | None:
+    return None if hlc is None else str(hlc)
+
+
+class Rule(Protocol):
+    """A merge rule: validates a change's payload and folds it into a cell."""
+
+    name: str
+    mergeable: bool
+
+    def validate(self, fld: Field, value: Any) -> Any: ...
+
+    def apply(self, cell: Cell | None, change: Change) -> tuple[Cell, Cell | None]:
+        """Return the new cell and, for register rules, the losing write (or None)."""
+        ...
+
+    def explode(self, table: str, row_id: str, fname: str, cell: Cell) -> list[Change]:
+        """Changes that rebuild ``cell`` from nothing (merging whole row states)."""
+        ...
+
+
+def concurrent(a: Cell, b: Cell) -> bool:
+    """Neither write had seen the other (different sites, bases older than each other)."""
+    return a.site != b.site and a.hlc > b.base and b.hlc > a.base
+
+
+class RegisterRule:
+    """A rule that keeps one write, chosen by a total order (``beats``)."""
+
+    mergeable = False
+
+    def __init__(self, name: str, beats: Callable[[Cell, Cell], bool]) -> None:
+        self.name = name
+        self._beats = beats
+
+    def validate(self, fld: Field, value: Any) -> Any:
+        return coerce(fld, value)
+
+    def apply(self, cell: Cell | None, change: Change) -> tuple[Cell, Cell | None]:
+        incoming = Cell(change.value, change.hlc, change.site, change.base, change.cl)
+        if cell is None:
+            return incoming, None
+        if cell.hlc == incoming.hlc and cell.site == incoming.site:
+            return cell, None  # the same write again
+        if self._beats(incoming, cell):
+            return incoming, cell
+        return cell, incoming
+
+    def explode(self, table: str, row_id: str, fname: str, cell: Cell) -> list[Change]:
+        return [Change(table, row_id, fname, cell.value, cell.hlc, cell.site, cell.cl, cell.base)]
+
+
+def _lww(a: Cell, b: Cell) -> bool:
+    return (a.hlc, a.site) > (b.hlc, b.site)
+
+
+def _server_wins(a: Cell, b: Cell) -> bool:
+    return (a.site == SERVER_SITE, a.hlc, a.site) > (b.site == SERVER_SITE, b.hlc, b.site)
+
+
+def _first_write_wins(a: Cell, b: Cell) -> bool:
+    return (a.hlc, a.site) < (b.hlc, b.site)
+
+
+def _by_key(key: Callable[[Any], Any], *, descending: bool = False) -> Callable[[Cell, Cell], bool]:
+    def beats(a: Cell, b: Cell) -> bool:
+        # None never wins against a value; equal keys fall back to lww.
+        if (a.value is None) != (b.value is None):
+            return b.value is None
+        if a.value is not None:
+            ka, kb = key(a.value), key(b.value)
+            if ka != kb:
+                return (ka < kb) if descending else (ka > kb)
+        return _lww(a, b)
+
+    return beats
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+class CounterRule:
+    """PN-counter: each site publishes its running total; the value is the sum.
+
+    A change's value is the writing site's new running total (the SDK turns
+    ``increment(delta)`` into that), so a resent change is harmless.
+    """
+
+    name = "counter"
+    mergeable = True
+
+    def validate(self, fld: Field, value: Any) -> Any:
+        if fld.type not in (FieldType.INTEGER, FieldType.REAL):
+            raise E.ValidationError(E.INVALID_OPERATION, f"{fld.name}: counter needs a numeric field")
+        if value is None:
+            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: a counter change carries the site's running total")
+        return coerce(fld, value)
+
+    def apply(self, cell: Cell | None, change: Change) -> tuple[Cell, Cell | None]:
+        totals: dict[str, list[Any]] = dict(cell.meta) if cell is not None else {}
+        mine = totals.get(change.site)
+        if mine is not None and int(mine[0]) >= change.hlc:
+            assert cell is not None
+            return cell, None
+        totals[change.site] = [str(change.hlc), change.value]
+        total = sum(entry[1] for entry in totals.values())
+        top = max((cell.hlc, cell.site) if cell is not None else (0, ""), (change.hlc, change.site))
+        return Cell(total, top[0], top[1], 0, change.cl, totals), None
+
+    def explode(self, table: str, row_id: str, fname: str, cell: Cell) -> list[Change]:
+        return [Change(table, row_id, fname, total, int(h), site, cell.cl) for site, (h, total) in cell.meta.items()]
+
+
+def set_tag(hlc: int, site: str) -> str:
+    """The add-tag of a set change: unique per write."""
+    return f"{hlc}@{site}"
+
+
+class AddWinsSetRule:
+    """Observed-remove set: ``{"add": [elem, ...], "remove": [[elem, tag], ...]}``.
+
+    Each added element is tagged with the write's ``hlc@site``; a removal
+    names the (element, tag) pairs it observed, so an add it had not seen
+    survives (add wins). Elements are strings.
+    """
+
+    name = "add_wins_set"
+    mergeable = True
+
+    def validate(self, fld: Field, value: Any) -> Any:
+        if not isinstance(value, dict) or set(value) - {"add", "remove"}:
+            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: a set change is {{'add': [...], 'remove': [...]}}")
+        adds = value.get("add", [])
+        removes = value.get("remove", [])
+        if not isinstance(adds, list) or not all(isinstance(x, str) and 0 < len(x) <= 200 for x in adds):
+            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: set elements are non-empty strings")
+        if not isinstance(removes, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) and len(x) <= 200 for x in p) for p in removes
+        ):
+            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: removals are [element, tag] pairs")
+        if len(adds) + len(removes) > 1000:
+            raise E.ValidationError(E.VALUE_TOO_LARGE, f"{fld.name}: too many set operations in one change")
+        return {"add": sorted(set(adds)), "remove": [list(p) for p in sorted({(e, t) for e, t in removes})]}
+
+    def apply(self, cell: Cell | None, change: Change) -> tuple[Cell, Cell | None]:
+        meta = cell.meta if cell is not None else {"a": [], "r": []}
+        tag = set_tag(change.hlc, change.site)
+        adds = {(e, t) for e, t in meta["a"]} | {(e, tag) for e in change.value.get("add", [])}
+        removed = {(e, t) for e, t in meta["r"]} | {(e, t) for e, t in change.value.get("remove", [])}
+        new_meta = {"a": sorted([e, t] for e, t in adds), "r": sorted([e, t] for e, t in removed)}
+        if cell is not None and new_meta == meta:
+            return cell, None
+        value = sorted({e for e, t in adds if (e, t) not in removed})
+        top = max((cell.hlc, cell.site) if cell is not None else (0, ""), (change.hlc, change.site))
+        return Cell(value, top[0], top[1], 0, change.cl, new_meta), None
+
+    def explode(self, table: str, row_id: str, fname: str, cell: Cell) -> list[Change]:
+        by_tag: dict[str, list[str]] = {}
+        for element, tag in cell.meta["a"]:
+            by_tag.setdefault(tag, []).append(element)
+        out = []
+        for tag, elements in by_tag.items():
+            stamp, _, site = tag.partition("@")
+            out.append(Change(table, row_id, fname, {"add": elements, "remove": []}, int(stamp), site, cell.cl))
+        if cell.meta["r"]:
+            removal = {"add": [], "remove": [list(p) for p in cell.meta["r"]]}
+            out.append(Change(table, row_id, fname, removal, cell.hlc, cell.site, cell.cl))
+        return out
+
+
+def live_tags(cell: Cell | None, element: str) -> list[list[str]]:
+    """The (element, tag) pairs a removal of ``element`` must name."""
+    if cell is None:
+        return []
+    removed = {(e, t) for e, t in cell.meta["r"]}
+    return [[e, t] for e, t in cell.meta["a"] if e == element and (e, t) not in removed]
+
+
+def text_client_id(site: str) -> int:
+    """A stable Yjs client id for a site (Yjs needs one per writer)."""
+    return int.from_bytes(hashlib.sha256(site.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+class TextRule:
+    """Collaborative text via the Yjs CRDT (pycrdt): a change is a Yjs update, base64."""
+
+    name = "text"
+    mergeable = True
+    ROOT = "text"
+
+    def validate(self, fld: Field, value: Any) -> Any:
+        if not isinstance(value, str) or len(value) > 4 * fld.max_bytes:
+            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: a text change is a base64 Yjs update")
+        try:
+            update = base64.b64decode(value, validate=True)
+            Doc().apply_update(update)
+        except (binascii.Error, ValueError, RuntimeError) as exc:
+            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: not a valid Yjs update") from exc
+        return value
+
+    def apply(self, cell: Cell | None, change: Change) -> tuple[Cell, Cell | None]:
+        doc = Doc()
+        text = doc.get(self.ROOT, type=Text)
+        before = b""
+        if cell is not None:
+            doc.apply_update(base64.b64decode(cell.meta))
+            before = doc.get_state()
+        doc.apply_update(base64.b64decode(change.value))
+        if cell is not None and doc.get_state() == before:
+            return cell, None
+        top = max((cell.hlc, cell.site) if cell is not None else (0, ""), (change.hlc, change.site))
+        state = base64.b64encode(doc.get_update()).decode()
+        return Cell(str(text), top[0], top[1], 0, change.cl, state), None
+
+    def explode(self, table: str, row_id: str, fname: str, cell: Cell) -> list[Change]:
+        return [Change(table, row_id, fname, cell.meta, cell.hlc, cell.site, cell.cl)]
+
+
+def text_edit(cell: Cell | None, site: str, new_text: str) -> str:
+    """A Yjs update (base64) turning the cell's text into ``new_text``.
+
+    The edit is the minimal splice between the old and new strings (common
+    prefix and suffix kept), so concurrent edits elsewhere in the note survive.
+    """
+    doc = Doc(client_id=text_client_id(site))
+    text = doc.get(TextRule.ROOT, type=Text)
+    if cell is not None:
+        doc.apply_update(base64.b64decode(cell.meta))
+    old = str(text)
+    before = doc.get_state()
+    prefix = 0
+    limit = min(len(old), len(new_text))
+    while prefix < limit and old[prefix] == new_text[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new_text[len(new_text) - 1 - suffix]:
+        suffix += 1
+    with doc.transaction():
+        if len(old) - prefix - suffix:
+            del text[prefix : len(old) - suffix]
+        inserted = new_text[prefix : len(new_text) - suffix]
+        if inserted:
+            text.insert(prefix, inserted)
+    return base64.b64encode(doc.get_update(before)).decode()
+
+
+RULES: dict[str, Rule] = {
+    "lww": RegisterRule("lww", _lww),
+    "server_wins": RegisterRule("server_wins", _server_wins),
+    "first_write_wins": RegisterRule("first_write_wins", _first_write_wins),
+    "max": RegisterRule("max", _by_key(_identity)),
+    "min": RegisterRule("min", _by_key(_identity, descending=True)),
+    "counter": CounterRule(),
+    "add_wins_set": AddWinsSetRule(),
+    "text": TextRule(),
+}
+BUILTIN_RULES = frozenset(RULES)
+
+
+def register_rule(name: str, key: Callable[[Any], Any], *, descending: bool = False) -> Rule:
+    """Register a custom register rule: the write with the greatest ``key(value)`` wins.
+
+    ``key`` must be a pure, deterministic function of the value (the same on
+    every replica and server); ties fall back to last-writer-wins, so the rule
+    converges by construction. Register the same rule on the server and in
+    every app before opening a replica.
+    """
+    if name in BUILTIN_RULES:
+        raise ValueError(f"{name} is a built-in rule")
+    rule = RegisterRule(name, _by_key(key, descending=descending))
+    RULES[name] = rule
+    return rule
+
+
+def rule_for(fld: Field) -> Rule:
+    """The rule object a field declares."""
+    try:
+        return RULES[fld.rule]
+    except KeyError:
+        raise LookupError(f"field {fld.name} uses unregistered rule {fld.rule!r}") from None
+
+
+__all__ = [
+    "RULES",
+    "SERVER_SITE",
+    "Cell",
+    "Conflict",
+    "Rule",
+    "concurrent",
+    "live_tags",
+    "register_rule",
+    "rule_for",
+    "set_tag",
+    "text_edit",
+]
