@@ -6,6 +6,7 @@ services; they are started and stopped by the app's lifespan.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,11 @@ from fastapi import FastAPI
 
 from fieldsync.server.api import ROUTER_MODULES
 from fieldsync.server.errors import install_error_handlers
+from fieldsync.server.hub import Hub
 from fieldsync.server.settings import Settings
+from fieldsync.server.store import open_store
+from fieldsync.server.sync_api import build_router as sync_router
+from fieldsync.sync.crm import CRM_SCHEMA
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,7 +28,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        store = await asyncio.to_thread(open_store, settings.database_url, CRM_SCHEMA)
+        hub = Hub(store, settings, CRM_SCHEMA)
+        await hub.start()
+        app.state.store = store
+        app.state.hub = hub
+        try:
+            yield
+        finally:
+            await hub.stop()
+            store.close()
 
     app = FastAPI(title="FieldSync", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
@@ -34,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    app.include_router(sync_router())
     for name in ROUTER_MODULES:
         try:
             module = importlib.import_module(name)

@@ -34,9 +34,12 @@ class Settings:
     # side services
     ocr_engine: str = "rapidocr"
     default_phone_region: str = "CN"
+    max_card_image_bytes: int = 20 * 1024 * 1024
     asr_engine: str = "pocketsphinx"
     asr_model_dir: str | None = None
+    memo_max_seconds: float = 1800.0
     distance_provider_url: str | None = None
+    distance_provider_fallback: bool = True  # on provider failure plan with great-circle times (warned) instead of FS-5005
     checkin_radius_m: float = 200.0
     attachments_dir: Path = Path("attachments")
     max_attachment_bytes: int = 64 * 1024 * 1024

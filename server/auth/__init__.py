@@ -1,0 +1,1 @@
+"""Authentication: device tokens (and, with the security model, users and logins)."""

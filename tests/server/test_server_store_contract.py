@@ -1,0 +1,161 @@
+"""One contract suite for every ChangeStore backend (SQLite and the real PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from fieldsync.server.store import SqlChangeStore, open_store
+from fieldsync.server.store.base import Principal
+from fieldsync.sync import errors as E
+from fieldsync.sync.change import Change
+from fieldsync.sync.crm import CRM_SCHEMA
+from fieldsync.sync.hlc import pack
+from fieldsync.sync.merge import loads_state
+
+USER = str(uuid.uuid4())
+DEPT = str(uuid.uuid4())
+ME = Principal(USER, DEPT, "dev-a")
+OTHER = Principal(str(uuid.uuid4()), DEPT, "dev-b")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[SqlChangeStore]:
+    s = open_store(store_url, CRM_SCHEMA)
+    yield s
+    s.close()
+
+
+def change(row: str, field: str, value: object, ms: int, site: str = "dev-a", base: int = 0, cl: int = 1) -> Change:
+    return Change("accounts", row, field, value, pack(ms, 0), site, cl, base)
+
+
+def test_empty_store_has_head_zero(store: SqlChangeStore) -> None:
+    """A freshly migrated store has an empty log."""
+    assert store.head() == 0
+    assert store.changes_after(0, 10) == []
+
+
+def test_batch_appends_log_with_consecutive_sequences(store: SqlChangeStore) -> None:
+    """Applied changes get consecutive sequence numbers in the order applied."""
+    row = str(uuid.uuid4())
+    out = store.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme", 1000), change(row, "tier", "A", 1001)], [], 2)
+    seqs = [e.seq for e in out.entries]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert store.head() == seqs[-1]
+    assert [e.seq for e in store.changes_after(0, 100)] == seqs
+    assert out.ack["accepted"] == 2 and out.ack["rejects"] == []
+
+
+def test_new_row_is_stamped_with_owner_and_department(store: SqlChangeStore) -> None:
+    """A row created without an owner is owned by the pushing user and department."""
+    row = str(uuid.uuid4())
+    out = store.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme", 1000)], [], 1)
+    state = loads_state(store.row_states("accounts", [row])[row])
+    assert state.values()["owner_id"] == USER
+    assert state.values()["department_id"] == DEPT
+    assert {e.owner_id for e in out.entries} == {USER}
+
+
+def test_resent_batch_applies_once_and_repeats_ack(store: SqlChangeStore) -> None:
+    """A batch id seen before with the same digest is not applied again."""
+    row = str(uuid.uuid4())
+    changes = [change(row, "visit_count", 1, 1000)]
+    first = store.apply_batch(ME, "b1", "d1", changes, [], 1)
+    head = store.head()
+    again = store.apply_batch(ME, "b1", "d1", changes, [], 1)
+    assert again.duplicate and again.ack["duplicate"] is True
+    assert again.ack["seq"] == first.ack["seq"]
+    assert store.head() == head
+
+
+def test_batch_id_reused_with_other_content_is_refused(store: SqlChangeStore) -> None:
+    """Reusing a batch id for different changes is a typed error and changes nothing."""
+    row = str(uuid.uuid4())
+    store.apply_batch(ME, "b1", "d1", [change(row, "name", "A", 1000)], [], 1)
+    head = store.head()
+    with pytest.raises(E.ProtocolError) as err:
+        store.apply_batch(ME, "b1", "other", [change(row, "name", "B", 2000)], [], 1)
+    assert err.value.code is E.BATCH_ID_REUSED
+    assert store.head() == head
+
+
+def test_same_batch_id_from_another_site_is_independent(store: SqlChangeStore) -> None:
+    """Batch ids are scoped per site."""
+    r1, r2 = str(uuid.uuid4()), str(uuid.uuid4())
+    store.apply_batch(ME, "b1", "d1", [change(r1, "name", "A", 1000)], [], 1)
+    out = store.apply_batch(OTHER, "b1", "d2", [change(r2, "name", "B", 1000, site="dev-b")], [], 1)
+    assert not out.duplicate and out.entries
+
+
+def test_losing_concurrent_write_is_kept_in_conflict_history(store: SqlChangeStore) -> None:
+    """A same-field concurrent write that loses is recorded with both values."""
+    row = str(uuid.uuid4())
+    base = pack(1000, 0)
+    store.apply_batch(ME, "b0", "d0", [change(row, "name", "Acme", 1000)], [], 1)
+    store.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme A", 2000, base=base)], [], 1)
+    store.apply_batch(OTHER, "b2", "d2", [change(row, "name", "Acme B", 1500, site="dev-b", base=base)], [], 1)
+    history = store.conflicts("accounts", row)
+    assert len(history) == 1
+    assert history[0]["winner"]["value"] == "Acme A" and history[0]["loser"]["value"] == "Acme B"
+
+
+def test_losing_change_is_not_logged(store: SqlChangeStore) -> None:
+    """A write that changes nothing (older than the current value) adds nothing to the log."""
+    row = str(uuid.uuid4())
+    store.apply_batch(ME, "b1", "d1", [change(row, "name", "New", 2000)], [], 1)
+    head = store.head()
+    store.apply_batch(ME, "b2", "d2", [change(row, "name", "New", 2000)], [], 1)
+    assert store.head() == head
+
+
+def test_materialised_columns_follow_merged_state(store: SqlChangeStore) -> None:
+    """Real columns hold the merged values, so the server can query them."""
+    from sqlalchemy import select
+
+    row = str(uuid.uuid4())
+    store.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme", 1000), change(row, "lat", 31.2, 1000)], [], 2)
+    t = store.rows["accounts"]
+    with store.engine.connect() as conn:
+        got = conn.execute(select(t.c.name, t.c.lat, t.c._cl).where(t.c.id == row)).one()
+    assert tuple(got) == ("Acme", 31.2, 1)
+
+
+def test_snapshot_pages_cover_every_row_once(store: SqlChangeStore) -> None:
+    """Keyset pages of a table return every row exactly once, in id order."""
+    rows = sorted(str(uuid.uuid4()) for _ in range(25))
+    store.apply_batch(ME, "b1", "d1", [change(r, "name", f"n{i}", 1000 + i) for i, r in enumerate(rows)], [], 25)
+    seen: list[str] = []
+    after = ""
+    while page := store.snapshot_page("accounts", after, 7):
+        seen.extend(r for r, _ in page)
+        after = page[-1][0]
+        assert all(json.loads(s)["r"] == r for r, s in page)
+    assert seen == rows
+
+
+def test_server_write_reaches_server_only_fields(store: SqlChangeStore) -> None:
+    """The server may write fields devices may not (verdicts), and it is logged."""
+    row = str(uuid.uuid4())
+    store.apply_batch(ME, "b1", "d1", [Change("visits", row, "outcome", "ok", pack(1000, 0), "dev-a")], [], 1)
+    out = store.server_write("visits", row, {"verdict": "verified"})
+    assert any(json.loads(e.body)["f"] == "verdict" for e in out.entries)
+    assert loads_state(store.row_states("visits", [row])[row]).values()["verdict"] == "verified"
+
+
+def test_store_survives_reopen(store_url: str) -> None:
+    """Committed batches are durable across closing and reopening the store."""
+    row = str(uuid.uuid4())
+    s = open_store(store_url, CRM_SCHEMA)
+    s.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme", 1000)], [], 1)
+    head = s.head()
+    s.close()
+    s2 = open_store(store_url, CRM_SCHEMA)
+    try:
+        assert s2.head() == head
+        assert s2.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme", 1000)], [], 1).duplicate
+    finally:
+        s2.close()
