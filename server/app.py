@@ -10,6 +10,7 @@ import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -25,6 +26,7 @@ from fieldsync.sync.crm import CRM_SCHEMA
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FieldSync server for ``settings`` (``Settings()`` if omitted)."""
     settings = settings or Settings()
+    modules: list[Any] = []  # router modules; their optional on_startup(app) runs in the lifespan
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,6 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
         app.state.store = store
         app.state.hub = hub
+        for module in modules:
+            hook = getattr(module, "on_startup", None)
+            if hook is not None:
+                await hook(app)
         try:
             yield
         finally:
@@ -56,5 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if exc.name != name:
                 raise
             continue
+        modules.append(module)
         app.include_router(module.build_router(settings))
     return app

@@ -12,79 +12,18 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 
-from fieldsync.server.app import create_app
-from fieldsync.server.auth.tokens import issue_token
 from fieldsync.server.settings import Settings
+from fieldsync.server.testing import LiveServer, start_server
 
 PG_BASE = os.environ.get("FIELDSYNC_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "test-secret-" + "x" * 32
-
-
-@dataclass
-class LiveServer:
-    """A running server: its URLs, settings and the thread running it."""
-
-    settings: Settings
-    host: str
-    port: int
-    server: uvicorn.Server
-    thread: threading.Thread
-    app: Any
-
-    @property
-    def http_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://{self.host}:{self.port}/v1/sync"
-
-    def token(self, user_id: str | None = None, site: str | None = None, department_id: str | None = None, **kw: Any) -> str:
-        return issue_token(
-            self.settings.secret_key,
-            user_id=user_id or str(uuid.uuid4()),
-            site=site or "site-" + uuid.uuid4().hex[:8],
-            department_id=department_id,
-            **kw,
-        )
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-
-def start_server(settings: Settings, port: int = 0) -> LiveServer:
-    """Start the real app under uvicorn in a thread and wait until it listens."""
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ws_max_size=settings.max_frame_bytes,
-        ws_per_message_deflate=True,
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.02)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    return LiveServer(settings, "127.0.0.1", bound, server, thread, app)
 
 
 @pytest.fixture

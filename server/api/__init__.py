@@ -2,11 +2,13 @@
 
 Each module here exposes ``build_router(settings) -> fastapi.APIRouter``;
 ``fieldsync.server.app.create_app`` includes every module named in
-``ROUTER_MODULES``.
+``ROUTER_MODULES``. A module may also define ``async on_startup(app)``, run by
+the app's lifespan once the store and hub exist.
 """
 
 ROUTER_MODULES = (
     "fieldsync.server.api.cards",
     "fieldsync.server.api.routes",
     "fieldsync.server.api.memos",
+    "fieldsync.server.api.attachments",
 )

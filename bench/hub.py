@@ -1,0 +1,292 @@
+"""Sync hub benchmarks: ingest, fan-out latency, initial sync, bytes per change, server memory.
+
+Run from the repository root::
+
+    python -m bench.hub                       # everything, SQLite store
+    python -m bench.hub --only ingest --runs 5
+    python -m bench.hub --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+The server runs as a separate ``fieldsync serve`` process (as in production);
+the load comes from this process over loopback WebSockets speaking the wire
+protocol directly. Every figure is printed as median and spread (min..max)
+over ``--runs`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from collections.abc import Awaitable, Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import websockets
+
+from fieldsync.server.auth.tokens import issue_token
+from fieldsync.sync.hlc import pack
+
+SECRET = "bench-secret-" + "y" * 32
+FIELDS = ("name", "industry", "tier", "phone", "address")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(database_url: str | None, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A ``fieldsync serve`` process on a free port; yields (base URL, process)."""
+    tmp = tempfile.mkdtemp(prefix="fsbench-")
+    port = free_port()
+    environ = {
+        **os.environ,
+        "FIELDSYNC_SECRET_KEY": SECRET,
+        "FIELDSYNC_DATABASE_URL": database_url or f"sqlite:///{tmp}/bench.db",
+        "FIELDSYNC_ATTACHMENTS_DIR": f"{tmp}/att",
+        **env,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fieldsync.cli", "serve", "--port", str(port), "--log-level", "warning"], env=environ
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("server did not start")
+        time.sleep(0.1)
+    try:
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Device:
+    """A wire-level device connection."""
+
+    def __init__(self, ws: Any, site: str) -> None:
+        self.ws, self.site = ws, site
+        self.ms = int(time.time() * 1000)
+
+    @classmethod
+    async def open(cls, base: str, *, cursor: str | None = None, live: bool = True, compression: bool = True) -> Device:
+        site = "bench-" + uuid.uuid4().hex[:10]
+        token = issue_token(SECRET, user_id=str(uuid.uuid4()), site=site)
+        ws = await websockets.connect(
+            base.replace("http", "ws") + "/v1/sync",
+            max_size=64 * 1024 * 1024,
+            compression="deflate" if compression else None,
+            open_timeout=60,
+            ping_interval=None,
+        )
+        await ws.send(json.dumps({"type": "hello", "protocol": 1, "schema": 1, "token": token, "site": site, "cursor": cursor, "live": live}))
+        return cls(ws, site)
+
+    async def until_done(self) -> tuple[int, int, str]:
+        """Read until the final checkpoint: (items, bytes, cursor)."""
+        items = size = 0
+        while True:
+            raw = await self.ws.recv()
+            size += len(raw)
+            msg = json.loads(raw)
+            if msg["type"] == "changes":
+                items += len(msg["rows"]) + len(msg["changes"])
+            elif msg["type"] == "checkpoint" and msg["done"]:
+                return items, size, msg["cursor"]
+
+    def changes(self, rows: int) -> list[dict[str, Any]]:
+        out = []
+        for _ in range(rows):
+            row = str(uuid.uuid4())
+            for f in FIELDS:
+                self.ms += 1
+                out.append({"t": "accounts", "r": row, "f": f, "v": f"{f} {row[:8]}", "h": str(pack(self.ms, 0)), "s": self.site, "c": 1, "b": "0"})
+        return out
+
+    async def push(self, changes: list[dict[str, Any]]) -> dict[str, Any]:
+        batch = str(uuid.uuid4())
+        await self.ws.send(json.dumps({"type": "push", "batch": batch, "changes": changes}))
+        while True:
+            msg = json.loads(await self.ws.recv())
+            if msg["type"] == "ack" and msg["batch"] == batch:
+                return msg
+
+
+def summary(name: str, values: list[float], unit: str, baseline: float | None = None) -> str:
+    med = statistics.median(values)
+    text = f"{name:<44} median {med:>12,.1f} {unit:<10} spread {min(values):,.1f}..{max(values):,.1f}"
+    if baseline:
+        text += f"  ratio {med / baseline:.2f}x"
+    return text
+
+
+async def bench_ingest(base: str, *, pushers: int, batches: int, rows_per_batch: int) -> float:
+    """Field changes per second through the hub (acked = durable)."""
+    devices = [await Device.open(base, live=False) for _ in range(pushers)]
+    for d in devices:
+        await d.until_done()
+    payloads = [[d.changes(rows_per_batch) for _ in range(batches)] for d in devices]
+    start = time.perf_counter()
+
+    async def run(d: Device, batches_: list[list[dict[str, Any]]]) -> int:
+        n = 0
+        for b in batches_:
+            ack = await d.push(b)
+            n += ack["accepted"]
+        return n
+
+    counts = await asyncio.gather(*(run(d, p) for d, p in zip(devices, payloads)))
+    elapsed = time.perf_counter() - start
+    for d in devices:
+        await d.ws.close()
+    return sum(counts) / elapsed
+
+
+async def bench_fanout(base: str, *, receivers: int, pushes: int) -> tuple[list[float], float]:
+    """Push-to-receipt latency (ms) on every other connected device."""
+    sender = await Device.open(base)
+    await sender.until_done()
+    devices = []
+    for i in range(0, receivers, 50):
+        group = await asyncio.gather(*(Device.open(base, compression=False) for _ in range(min(50, receivers - i))))
+        devices.extend(group)
+    await asyncio.gather(*(d.until_done() for d in devices))
+    latencies: list[float] = []
+    sent_at: dict[str, float] = {}
+
+    async def listen(d: Device, expected: int) -> None:
+        got = 0
+        while got < expected:
+            msg = json.loads(await d.ws.recv())
+            if msg["type"] != "changes":
+                continue
+            now = time.perf_counter()
+            for c in msg["changes"]:
+                if c["s"] == sender.site and c["r"] in sent_at:
+                    latencies.append((now - sent_at[c["r"]]) * 1000)
+                    got += 1
+
+    listeners = [asyncio.create_task(listen(d, pushes)) for d in devices]
+    for _ in range(pushes):
+        row = str(uuid.uuid4())
+        sender.ms += 1
+        change = {"t": "accounts", "r": row, "f": "name", "v": "x", "h": str(pack(sender.ms, 0)), "s": sender.site, "c": 1, "b": "0"}
+        sent_at[row] = time.perf_counter()
+        await sender.push([change])
+        await asyncio.sleep(0.05)
+    await asyncio.wait_for(asyncio.gather(*listeners), 120)
+    rss = float("nan")
+    for d in [sender, *devices]:
+        await d.ws.close()
+    return latencies, rss
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def preload(base: str, rows: int) -> None:
+    d = await Device.open(base, live=False)
+    await d.until_done()
+    for i in range(0, rows, 1000):
+        await d.push(d.changes(min(1000, rows - i)))
+    await d.ws.close()
+
+
+async def bench_initial_sync(base: str) -> tuple[float, int, int]:
+    """Seconds, rows and bytes for a fresh device's whole initial sync (wire only)."""
+    start = time.perf_counter()
+    d = await Device.open(base, live=False)
+    items, size, _ = await d.until_done()
+    elapsed = time.perf_counter() - start
+    await d.ws.close()
+    return elapsed, items, size
+
+
+def bytes_per_change() -> tuple[float, float]:
+    """Encoded bytes of one field change on the wire, raw and deflated in a 500-change frame."""
+    d = Device(None, "bench-site-0001")
+    frame = json.dumps({"type": "push", "batch": str(uuid.uuid4()), "changes": d.changes(100)}, separators=(",", ":"))
+    return len(frame) / 500, len(zlib.compress(frame.encode(), 6)) / 500
+
+
+def run_async(fn: Callable[[], Awaitable[Any]]) -> Any:
+    return asyncio.run(fn())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=["ingest", "fanout", "initial", "bytes"], default=None)
+    parser.add_argument("--rows", type=int, default=100_000, help="rows for the initial-sync benchmark")
+    parser.add_argument("--devices", default="100,1000", help="receiver counts for fan-out")
+    args = parser.parse_args(argv)
+    store = args.database_url or "SQLite (WAL)"
+    print(f"FieldSync hub benchmarks; store: {store.split('@')[-1]}; {os.cpu_count()} CPUs; runs={args.runs}")
+
+    if args.only in (None, "bytes"):
+        raw, deflated = bytes_per_change()
+        print(f"{'bytes per field change on the wire':<44} raw {raw:,.0f} B, deflated {deflated:,.0f} B (500-change push frame)")
+
+    if args.only in (None, "ingest"):
+        with server(args.database_url) as (base, proc):
+            rates = [run_async(lambda: bench_ingest(base, pushers=4, batches=10, rows_per_batch=100)) for _ in range(args.runs)]
+            print(summary("ingest (4 devices, 500-change batches)", rates, "changes/s"))
+            print(f"{'server RSS after ingest':<44} {rss_mb(proc.pid):,.0f} MB")
+
+    if args.only in (None, "fanout"):
+        for n in [int(x) for x in args.devices.split(",")]:
+            with server(args.database_url) as (base, proc):
+                p50s, p99s = [], []
+                for _ in range(args.runs):
+                    lat, _ = run_async(lambda: bench_fanout(base, receivers=n, pushes=20))
+                    p50s.append(pct(lat, 0.50))
+                    p99s.append(pct(lat, 0.99))
+                print(summary(f"fan-out p50, {n} devices", p50s, "ms"))
+                print(summary(f"fan-out p99, {n} devices", p99s, "ms"))
+                print(f"{'server RSS with ' + str(n) + ' connections (after)':<44} {rss_mb(proc.pid):,.0f} MB")
+
+    if args.only in (None, "initial"):
+        with server(args.database_url) as (base, proc):
+            t0 = time.perf_counter()
+            run_async(lambda: preload(base, args.rows))
+            print(f"{'preload ' + format(args.rows, ',') + ' rows':<44} {time.perf_counter() - t0:,.1f} s")
+            results = [run_async(lambda: bench_initial_sync(base)) for _ in range(args.runs)]
+            print(summary(f"initial sync of {args.rows:,} rows (wire only)", [r[0] for r in results], "s"))
+            print(f"{'initial sync bytes (uncompressed frames)':<44} {results[0][2] / 1e6:,.1f} MB for {results[0][1]:,} rows")
+            print(f"{'server RSS after initial syncs':<44} {rss_mb(proc.pid):,.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

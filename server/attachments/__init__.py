@@ -1,0 +1,1 @@
+"""Attachments on the server: content-addressed blobs with resumable uploads, and their processing."""
