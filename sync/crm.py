@@ -132,6 +132,8 @@ VISITS = Table(
         Field("checkin_accuracy_m", R, rule=_EVIDENCE),
         Field("checkin_mock", B, rule=_EVIDENCE),
         Field("checkin_photo_sha256", T, rule=_EVIDENCE, max_bytes=64),
+        Field("checkin_fix_time", TS, rule=_EVIDENCE, doc="satellite time of the GPS fix"),
+        Field("checkin_clock_offset_s", R, rule=_EVIDENCE, doc="phone clock minus server clock at its last sync"),
         Field("checkout_at", TS, rule=_EVIDENCE),
         Field("checkout_device_time", TS, rule=_EVIDENCE),
         *_location("checkout_", _EVIDENCE),

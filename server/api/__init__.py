@@ -11,4 +11,5 @@ ROUTER_MODULES = (
     "fieldsync.server.api.routes",
     "fieldsync.server.api.memos",
     "fieldsync.server.api.attachments",
+    "fieldsync.server.api.visits",
 )

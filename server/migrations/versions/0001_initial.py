@@ -246,6 +246,8 @@ def upgrade() -> None:
     sa.Column('checkin_accuracy_m', sa.Float(), nullable=True),
     sa.Column('checkin_mock', sa.Boolean(), nullable=True),
     sa.Column('checkin_photo_sha256', sa.Text(), nullable=True),
+    sa.Column('checkin_fix_time', sa.String(length=40), nullable=True),
+    sa.Column('checkin_clock_offset_s', sa.Float(), nullable=True),
     sa.Column('checkout_at', sa.String(length=40), nullable=True),
     sa.Column('checkout_device_time', sa.String(length=40), nullable=True),
     sa.Column('checkout_lat', sa.Float(), nullable=True),
