@@ -17,8 +17,12 @@ for part in PARTS:
     packages.append(f"fieldsync.{part}")
     packages.extend(f"fieldsync.{part}.{sub}" for sub in find_packages(part))
 
+package_data = {name: list(DATA) for name in packages}
+# Alembic revision scripts are data to setuptools (their folder is not a package).
+package_data["fieldsync.server.migrations"] += ["versions/*.py"]
+
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={name: DATA for name in packages},
+    package_data=package_data,
 )

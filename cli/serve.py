@@ -12,6 +12,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--database-url", default=None, help="SQLAlchemy URL (default sqlite:///fieldsync.db)")
     p.add_argument("--log-level", default="info")
     p.set_defaults(handler=_serve)
+    m = sub.add_parser("migrate", help="migrate the database to the newest schema (the server also does this at start)")
+    m.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: FIELDSYNC_DATABASE_URL or sqlite:///fieldsync.db)")
+    m.set_defaults(handler=_migrate)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from fieldsync.server.migrations import upgrade
+    from fieldsync.server.settings import Settings
+    from fieldsync.server.store.sql import make_engine
+
+    url = args.database_url or Settings.from_env().database_url
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    print(f"migrated {engine.url.render_as_string(hide_password=True)} to head")
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
