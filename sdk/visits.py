@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
 
-from fieldsync.geo import DayPlan, plan_day
+from fieldsync.geo import Datum, DayPlan, Evidence, Point, plan_day
 from fieldsync.geo.visit_rows import visit_rows
+from fieldsync.geo.visits import check_in_fields, check_out_fields
 from fieldsync.sdk.attachments import attach
 from fieldsync.sdk.records import Record
 from fieldsync.sdk.replica import Replica
@@ -47,41 +47,31 @@ def check_in(
     ``datum``: what the coordinates are in (``wgs84`` from the GPS, ``gcj02``
     from Chinese map SDKs, ``bd09`` from Baidu); the server converts before
     comparing. ``photo``: an optional photo, stored as an attachment whose
-    hash becomes part of the evidence.
+    hash becomes part of the evidence. Bad coordinates raise FS-5004.
     """
     now = _now(replica)
-    values: dict[str, Any] = {
-        "checkin_at": now.isoformat(),
-        "checkin_device_time": now.isoformat(),
-        "checkin_lat": lat,
-        "checkin_lon": lon,
-        "checkin_datum": datum,
-        "checkin_accuracy_m": accuracy_m,
-        "checkin_mock": mock_location,
-        "checkin_fix_time": fix_time.isoformat() if fix_time else None,
-        "checkin_clock_offset_s": _offset_s(replica),
-        "status": "checked_in",
-    }
+    evidence = Evidence(
+        location=Point(lat, lon, Datum.parse(datum)),
+        device_time=now,
+        received_at=now,  # the server stamps its own receipt time
+        accuracy_m=accuracy_m,
+        mock_location=mock_location,
+        fix_time=fix_time,
+        clock_offset_s=_offset_s(replica),
+        photo_sha256=hashlib.sha256(photo).hexdigest() if photo is not None else None,
+    )
     if photo is not None:
-        values["checkin_photo_sha256"] = hashlib.sha256(photo).hexdigest()
         attach(replica, photo, kind="visit_photo", mime="image/jpeg", record=("visits", visit_id))
-    return replica.update("visits", visit_id, {k: v for k, v in values.items() if v is not None})
+    fields = check_in_fields(evidence)
+    return replica.update("visits", visit_id, {k: v for k, v in fields.items() if v is not None})
 
 
 def check_out(replica: Replica, visit_id: str, *, lat: float, lon: float, datum: str = "wgs84", accuracy_m: float | None = None, outcome: str | None = None) -> Record:
     """Record leaving the customer; dwell time is judged from check-in to check-out."""
-    now = _now(replica)
-    values: dict[str, Any] = {
-        "checkout_at": now.isoformat(),
-        "checkout_device_time": now.isoformat(),
-        "checkout_lat": lat,
-        "checkout_lon": lon,
-        "checkout_datum": datum,
-        "checkout_accuracy_m": accuracy_m,
-        "status": "done",
-        "outcome": outcome,
-    }
-    return replica.update("visits", visit_id, {k: v for k, v in values.items() if v is not None})
+    fields = check_out_fields(device_time=_now(replica), location=Point(lat, lon, Datum.parse(datum)), accuracy_m=accuracy_m)
+    if outcome is not None:
+        fields["outcome"] = outcome
+    return replica.update("visits", visit_id, {k: v for k, v in fields.items() if v is not None})
 
 
 def plan_day_offline(replica: Replica, request: Mapping[str, Any], *, rep_id: str) -> tuple[DayPlan, list[Record]]:

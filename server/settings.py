@@ -48,6 +48,14 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     nats_url: str = "nats://127.0.0.1:4222"
     compaction_horizon_days: float = 30.0
+    # security (docs/security.md)
+    org_poll_s: float = 1.0  # how often a hub checks the organisation/device version
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 60 * 24 * 3600
+    totp_for_managers: bool = True  # anyone with reports must use a second factor
+    login_max_failures: int = 5
+    login_lockout_s: int = 15 * 60
+    totp_issuer: str = "FieldSync"
     conflict_retention_days: float = 365.0
     extra: dict[str, str] = field(default_factory=dict)
 

@@ -19,15 +19,12 @@ from typing import Any
 from sqlalchemy import select
 
 from fieldsync.geo import AccountSite, Evidence, Point, Policy, classify_check_in
+from fieldsync.geo.visits import evidence_from_row, verdict_fields
 from fieldsync.server.settings import Settings
 from fieldsync.sync import errors as E
 from fieldsync.sync.merge import loads_state
 
 log = logging.getLogger("fieldsync.visits")
-EVIDENCE_FIELDS = frozenset(
-    {"checkin_at", "checkin_device_time", "checkin_lat", "checkin_lon", "checkin_accuracy_m", "checkin_mock",
-     "checkin_photo_sha256", "checkin_fix_time", "checkin_clock_offset_s", "checkout_at", "checkout_device_time"}
-)
 
 
 def _time(text: str | None) -> dt.datetime | None:
@@ -36,21 +33,9 @@ def _time(text: str | None) -> dt.datetime | None:
 
 def evidence_of(visit: dict[str, Any], received_at: dt.datetime) -> Evidence | None:
     """The check-in evidence recorded on a visit row, or None if it has no check-in yet."""
-    lat, lon = visit.get("checkin_lat"), visit.get("checkin_lon")
-    device_time = _time(visit.get("checkin_device_time") or visit.get("checkin_at"))
-    if lat is None or lon is None or device_time is None:
+    if visit.get("checkin_lat") is None or visit.get("checkin_lon") is None:
         return None
-    return Evidence(
-        location=Point(lat, lon, visit.get("checkin_datum") or "wgs84"),
-        device_time=device_time,
-        received_at=received_at,
-        accuracy_m=visit.get("checkin_accuracy_m"),
-        mock_location=bool(visit.get("checkin_mock")),
-        fix_time=_time(visit.get("checkin_fix_time")),
-        clock_offset_s=visit.get("checkin_clock_offset_s"),
-        photo_sha256=visit.get("checkin_photo_sha256"),
-        check_out_time=_time(visit.get("checkout_device_time") or visit.get("checkout_at")),
-    )
+    return evidence_from_row(visit, received_at=received_at)
 
 
 class VerdictWorker:
@@ -108,8 +93,7 @@ class VerdictWorker:
             return None
         site = AccountSite(str(visit["account_id"]), Point(account["lat"], account["lon"], account.get("datum") or "wgs84"), account.get("checkin_radius_m"))
         verdict = classify_check_in(evidence, site, previous=self._previous(visit, visit_id, received), policy=self.policy)
-        body = verdict.to_json()
-        values = {"verdict": body["status"], "verdict_reasons": body["reasons"], "distance_m": round(verdict.distance_m, 1)}
+        values = verdict_fields(verdict)
         if visit.get("checkin_received_at") is None:
             values["checkin_received_at"] = received.isoformat()
         if all(visit.get(k) == v for k, v in values.items()):
@@ -134,4 +118,4 @@ class VerdictWorker:
         return None if prev is None else evidence_of(prev, _time(prev.get("checkin_received_at")) or received)
 
 
-__all__ = ["EVIDENCE_FIELDS", "VerdictWorker", "evidence_of"]
+__all__ = ["VerdictWorker", "evidence_of"]

@@ -70,8 +70,8 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
         raise E.ValidationError(E.WRONG_TYPE, "a change is a JSON object")
     table = schema.table(obj.get("t"))  # FS-2001
     row_id = obj.get("r")
-    if not is_uuid(row_id):
-        raise E.ValidationError(E.BAD_ROW_ID, "row id must be a canonical UUID")
+    if not is_uuid(row_id) or row_id != row_id.lower():  # one spelling per row, or it would be two rows
+        raise E.ValidationError(E.BAD_ROW_ID, "row id must be a canonical lower-case UUID")
     fname = obj.get("f")
     if not isinstance(fname, str):
         raise E.ValidationError(E.UNKNOWN_FIELD, "field name missing")
@@ -96,6 +96,8 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
             seen = H.parse(value if value is not None else "0")
         except ValueError:
             raise E.ValidationError(E.BAD_HLC, "existence change carries a malformed seen watermark") from None
+        if seen >= stamp:  # a writer's stamp follows all it saw; a later watermark would defeat update-wins
+            raise E.ValidationError(E.BAD_HLC, "an existence change's seen watermark must be below its hlc")
         return Change(table.name, row_id, fname, str(seen), stamp, change_site, cl, base)
     fld = table.field(fname)  # FS-2002
     if cl % 2 == 0:

@@ -119,6 +119,7 @@ NO_SPEECH = _define("FS-6003", "no_speech", False, 422, "No speech was recognise
 UNSUPPORTED_LANGUAGE = _define("FS-6004", "unsupported_language", False, 422, "The memo's language is not supported.")
 ASR_ENGINE_UNAVAILABLE = _define("FS-6005", "asr_engine_unavailable", False, 503, "The configured speech engine or its model is not installed.")
 INVALID_MEMO_REQUEST = _define("FS-6006", "invalid_memo_request", False, 422, "The memo request is malformed (missing time, bad time zone, ...).")
+MEMO_TOO_LARGE = _define("FS-6007", "memo_too_large", False, 413, "The memo upload (audio bytes or transcript text) exceeds the size limit.")
 
 # --- FS-7xxx attachments ---------------------------------------------------
 ATTACHMENT_NOT_FOUND = _define("FS-7001", "attachment_not_found", False, 404, "No attachment with that hash is known.")

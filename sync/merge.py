@@ -157,7 +157,8 @@ def _lost_to_delete(table: str, row_id: str, cells: Mapping[str, Cell], delete: 
 def state_to_json(state: RowState) -> dict[str, Any]:
     """The JSON-able form of a row state."""
     cells: dict[str, list[Any]] = {}
-    for name, c in state.cells.items():
+    # Sorted keys: equal states have equal texts, whatever order their changes arrived in.
+    for name, c in sorted(state.cells.items()):
         entry: list[Any] = [c.value, str(c.hlc), c.site, str(c.base), c.cl]
         if c.meta is not None:
             entry.append(c.meta)
@@ -166,7 +167,7 @@ def state_to_json(state: RowState) -> dict[str, Any]:
         "t": state.table,
         "r": state.row_id,
         "cl": state.cl,
-        "lv": {str(k): str(v) for k, v in state.levels.items()},
+        "lv": {str(k): str(v) for k, v in sorted(state.levels.items())},
         "c": cells,
     }
 
@@ -180,9 +181,12 @@ def state_from_json(obj: Mapping[str, Any]) -> RowState:
     return RowState(obj["t"], obj["r"], int(obj["cl"]), levels, cells)
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def dumps_state(state: RowState) -> str:
     """The stored text of a row state."""
-    return json.dumps(state_to_json(state), ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(state_to_json(state))
 
 
 def loads_state(text: str) -> RowState:

@@ -9,7 +9,7 @@ more than one write (counter, add-wins set, text), a ``meta`` value.
 Every rule is a join: applying a change is idempotent, and the result does not
 depend on the order in which changes arrive, so replicas that have seen the
 same set of changes hold the same cell (the property tests in
-``tests/sync/test_merge_properties.py`` check this for every rule).
+``tests/sync/test_sync_properties.py`` check this for every rule).
 
 *Register rules* keep one write and choose the winner by one total order:
 
@@ -41,11 +41,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pycrdt import Doc, Text
+from pycrdt import Doc, Text, get_update, merge_updates
 
 from fieldsync.sync import errors as E
 from fieldsync.sync.change import Change
@@ -175,8 +176,27 @@ def _by_key(key: Callable[[Any], Any], *, descending: bool = False) -> Callable[
     return beats
 
 
+_WHOLE_SECOND_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
 def _identity(value: Any) -> Any:
+    # Canonical timestamps omit a zero fraction ("...:05Z" vs "...:05.250000Z"),
+    # which would sort "...:05Z" after "...:05.25Z" as strings; compare them padded.
+    if isinstance(value, str) and _WHOLE_SECOND_TS.match(value):
+        return value[:-1] + ".000000Z"
     return value
+
+
+def _top(cell: Cell | None, change: Change) -> tuple[int, str, int]:
+    """The (hlc, site, cl) a mergeable cell carries: those of its newest contribution.
+
+    Taking the maximum over every change, whether or not it altered the
+    contents, keeps the stamp a join (order-independent), and taking the
+    causal length from the same write keeps ``state_changes`` from raising a
+    level the original writes never reached.
+    """
+    mine = (change.hlc, change.site, change.cl)
+    return mine if cell is None else max((cell.hlc, cell.site, cell.cl), mine)
 
 
 class CounterRule:
@@ -203,9 +223,11 @@ class CounterRule:
             assert cell is not None
             return cell, None
         totals[change.site] = [str(change.hlc), change.value]
+        # Sorted by site: the stored form and a float sum must not depend on arrival order.
+        totals = dict(sorted(totals.items()))
         total = sum(entry[1] for entry in totals.values())
-        top = max((cell.hlc, cell.site) if cell is not None else (0, ""), (change.hlc, change.site))
-        return Cell(total, top[0], top[1], 0, change.cl, totals), None
+        top = _top(cell, change)
+        return Cell(total, top[0], top[1], 0, top[2], totals), None
 
     def explode(self, table: str, row_id: str, fname: str, cell: Cell) -> list[Change]:
         return [Change(table, row_id, fname, total, int(h), site, cell.cl) for site, (h, total) in cell.meta.items()]
@@ -248,11 +270,11 @@ class AddWinsSetRule:
         adds = {(e, t) for e, t in meta["a"]} | {(e, tag) for e in change.value.get("add", [])}
         removed = {(e, t) for e, t in meta["r"]} | {(e, t) for e, t in change.value.get("remove", [])}
         new_meta = {"a": sorted([e, t] for e, t in adds), "r": sorted([e, t] for e, t in removed)}
-        if cell is not None and new_meta == meta:
+        top = _top(cell, change)
+        if cell is not None and new_meta == meta and top == (cell.hlc, cell.site, cell.cl):
             return cell, None
         value = sorted({e for e, t in adds if (e, t) not in removed})
-        top = max((cell.hlc, cell.site) if cell is not None else (0, ""), (change.hlc, change.site))
-        return Cell(value, top[0], top[1], 0, change.cl, new_meta), None
+        return Cell(value, top[0], top[1], 0, top[2], new_meta), None
 
     def explode(self, table: str, row_id: str, fname: str, cell: Cell) -> list[Change]:
         by_tag: dict[str, list[str]] = {}
@@ -289,8 +311,10 @@ class TextRule:
     ROOT = "text"
 
     def validate(self, fld: Field, value: Any) -> Any:
-        if not isinstance(value, str) or len(value) > 4 * fld.max_bytes:
+        if not isinstance(value, str):
             raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: a text change is a base64 Yjs update")
+        if len(value) > 4 * fld.max_bytes:
+            raise E.ValidationError(E.VALUE_TOO_LARGE, f"{fld.name}: the text update exceeds {4 * fld.max_bytes} bytes")
         try:
             update = base64.b64decode(value, validate=True)
             Doc().apply_update(update)
@@ -299,21 +323,66 @@ class TextRule:
         return value
 
     def apply(self, cell: Cell | None, change: Change) -> tuple[Cell, Cell | None]:
+        # Merge the raw updates first: an edit that arrives before the edit it
+        # builds on is "pending" in a Yjs document and would be lost if only the
+        # document's own encoding were kept. Deletions do not move the state
+        # vector, so "did anything change" compares whole encodings.
+        update = base64.b64decode(change.value)
+        if cell is not None:
+            update = merge_updates(base64.b64decode(cell.meta), update)
         doc = Doc()
         text = doc.get(self.ROOT, type=Text)
-        before = b""
-        if cell is not None:
-            doc.apply_update(base64.b64decode(cell.meta))
-            before = doc.get_state()
-        doc.apply_update(base64.b64decode(change.value))
-        if cell is not None and doc.get_state() == before:
+        doc.apply_update(update)
+        integrated = doc.get_update()
+        if _fully_integrated(update, doc.get_state()):
+            update = integrated  # the canonical encoding: equal on every replica
+        state = base64.b64encode(update).decode()
+        top = _top(cell, change)
+        if cell is not None and state == cell.meta and top == (cell.hlc, cell.site, cell.cl):
             return cell, None
-        top = max((cell.hlc, cell.site) if cell is not None else (0, ""), (change.hlc, change.site))
-        state = base64.b64encode(doc.get_update()).decode()
-        return Cell(str(text), top[0], top[1], 0, change.cl, state), None
+        return Cell(str(text), top[0], top[1], 0, top[2], state), None
 
     def explode(self, table: str, row_id: str, fname: str, cell: Cell) -> list[Change]:
         return [Change(table, row_id, fname, cell.meta, cell.hlc, cell.site, cell.cl)]
+
+
+def _varuint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def _fully_integrated(update: bytes, state: bytes) -> bool:
+    """True when a document holding ``update`` has integrated all of it.
+
+    ``state`` is that document's state vector. The part of ``update`` the
+    state vector does not cover (Yjs ``diffUpdate``) must hold no structs, and
+    its delete set may only name items the document already has.
+    """
+    covered: dict[int, int] = {}
+    count, pos = _varuint(state, 0)
+    for _ in range(count):
+        client, pos = _varuint(state, pos)
+        covered[client], pos = _varuint(state, pos)
+    rest = get_update(update, state)
+    structs, pos = _varuint(rest, 0)
+    if structs:
+        return False
+    clients, pos = _varuint(rest, pos)
+    for _ in range(clients):
+        client, pos = _varuint(rest, pos)
+        ranges, pos = _varuint(rest, pos)
+        for _ in range(ranges):
+            clock, pos = _varuint(rest, pos)
+            length, pos = _varuint(rest, pos)
+            if clock + length > covered.get(client, 0):
+                return False
+    return True
 
 
 def text_edit(cell: Cell | None, site: str, new_text: str) -> str:

@@ -77,6 +77,8 @@ def update_changes(
             value = rule.validate(fld, mine + delta)
         elif rule.name == "add_wins_set":
             value = _set_value(cell, raw)
+            if not value["add"] and not value["remove"]:
+                continue  # nothing to add and nothing live to remove
         elif rule.name == "text":
             text = coerce(fld, raw) or ""
             if cell is not None and cell.value == text:

@@ -73,7 +73,8 @@ def test_card_photographed_offline_becomes_a_suggested_contact(live_server: Any,
 
     def suggested() -> Any:
         rows = [c for c in replica.query("contacts") if c.values.get("card_attachment_id") == att.id]
-        return rows[0] if rows else None
+        done = replica.get("attachments", att.id)
+        return rows[0] if rows and done is not None and done.values.get("status") else None
 
     contact = sync_until(client, suggested)
     assert contact.values["status"] == "suggested" and contact.values["source"] == "card"

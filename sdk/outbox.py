@@ -1,0 +1,132 @@
+"""The outbox: local changes waiting for the server's ack, grouped into batches.
+
+Each change is stored as its wire JSON text in ``_fs_outbox`` (autoincrement
+id, text, size, batch id). A batch id is assigned the first time changes are
+taken for a push and stored with them, so a resend after a lost ack repeats
+the same id and the same bytes, and the hub applies the batch once
+(docs/protocol.md §6, "Exactly once"). The functions here run inside the
+replica's transaction; they are given its connection.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fieldsync.sdk.records import RecordError
+from fieldsync.sync.change import EXISTS, Change
+
+#: Bytes a push frame needs besides its changes (type, batch id, brackets).
+PUSH_OVERHEAD = 128
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBatch:
+    """A batch of outbox changes with its id, as stored: a resend reuses both."""
+
+    batch_id: str
+    changes: tuple[str, ...]
+
+    def frame(self) -> str:
+        """The ``push`` frame text."""
+        return f'{{"type":"push","batch":{json.dumps(self.batch_id)},"changes":[{",".join(self.changes)}]}}'
+
+
+def encode_change(change: Change) -> str:
+    """The stored (and sent) text of a change: compact JSON, UTF-8 as is."""
+    return json.dumps(change.to_wire(), ensure_ascii=False, separators=(",", ":"))
+
+
+def enqueue(conn: sqlite3.Connection, changes: Sequence[Change]) -> None:
+    """Append changes to the outbox (inside the write's transaction)."""
+    texts = [encode_change(c) for c in changes]
+    conn.executemany("INSERT INTO _fs_outbox (change, size) VALUES (?, ?)", [(t, len(t.encode())) for t in texts])
+
+
+def take_batch(
+    conn: sqlite3.Connection,
+    *,
+    max_changes: int,
+    max_bytes: int,
+    exclude: Collection[str],
+    new_id: Callable[[], str],
+) -> OutboxBatch | None:
+    """The oldest assigned batch not in ``exclude``; else a new batch of the oldest unassigned changes.
+
+    A new batch holds at most ``max_changes`` changes and ``max_bytes`` of
+    frame (always at least one change, however large).
+    """
+    assigned = conn.execute(
+        "SELECT batch FROM _fs_outbox WHERE batch IS NOT NULL GROUP BY batch ORDER BY MIN(id)"
+    ).fetchall()
+    for (batch_id,) in assigned:
+        if batch_id not in exclude:
+            texts = conn.execute("SELECT change FROM _fs_outbox WHERE batch = ? ORDER BY id", (batch_id,))
+            return OutboxBatch(batch_id, tuple(t for (t,) in texts))
+    rows = conn.execute(
+        "SELECT id, change, size FROM _fs_outbox WHERE batch IS NULL ORDER BY id LIMIT ?", (max_changes,)
+    ).fetchall()
+    if not rows:
+        return None
+    taken: list[tuple[int, str]] = []
+    total = PUSH_OVERHEAD
+    for row_id, text, size in rows:
+        if taken and total + size + 1 > max_bytes:
+            break
+        taken.append((row_id, text))
+        total += size + 1
+    batch_id = new_id()
+    conn.execute(
+        "UPDATE _fs_outbox SET batch = ? WHERE batch IS NULL AND id BETWEEN ? AND ?",
+        (batch_id, taken[0][0], taken[-1][0]),
+    )
+    return OutboxBatch(batch_id, tuple(text for _, text in taken))
+
+
+def complete_batch(
+    conn: sqlite3.Connection, batch_id: str, rejects: Sequence[Mapping[str, Any]], *, at_ms: int
+) -> list[RecordError]:
+    """Drop an acknowledged batch and record its rejects per record.
+
+    Errors of records whose changes in this batch were all accepted are
+    cleared: the record is in sync again. An unknown batch id (a repeated
+    ack) changes nothing.
+    """
+    texts = [t for (t,) in conn.execute("SELECT change FROM _fs_outbox WHERE batch = ? ORDER BY id", (batch_id,))]
+    if not texts:
+        return []
+    changes = [json.loads(t) for t in texts]
+    errors: list[RecordError] = []
+    rejected: set[int] = set()
+    for rej in rejects:
+        index = rej.get("i")
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(changes):
+            continue
+        rejected.add(index)
+        ch = changes[index]
+        errors.append(
+            RecordError(
+                table=str(ch["t"]),
+                record_id=str(ch["r"]),
+                field=None if ch["f"] == EXISTS else str(ch["f"]),
+                code=str(rej.get("code", "")),
+                name=str(rej.get("name", "")),
+                message=str(rej.get("message", ""))[:500],
+                at_ms=at_ms,
+            )
+        )
+    bad_rows = {changes[i]["r"] for i in rejected}
+    for ok_row in {c["r"] for i, c in enumerate(changes) if i not in rejected} - bad_rows:
+        conn.execute("DELETE FROM _fs_errors WHERE row_id = ?", (ok_row,))
+    conn.executemany(
+        "INSERT INTO _fs_errors (tbl, row_id, field, code, name, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(e.table, e.record_id, e.field, e.code, e.name, e.message, e.at_ms) for e in errors],
+    )
+    conn.execute("DELETE FROM _fs_outbox WHERE batch = ?", (batch_id,))
+    return errors
+
+
+__all__ = ["PUSH_OVERHEAD", "OutboxBatch", "complete_batch", "encode_change", "enqueue", "take_batch"]
