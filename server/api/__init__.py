@@ -12,4 +12,5 @@ ROUTER_MODULES = (
     "fieldsync.server.api.memos",
     "fieldsync.server.api.attachments",
     "fieldsync.server.api.visits",
+    "fieldsync.server.api.dashboard",
 )
