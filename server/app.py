@@ -15,8 +15,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from fieldsync.server.api import ROUTER_MODULES
+from fieldsync.server.auth.routes import build_router as auth_router
+from fieldsync.server.auth.service import AuthService
 from fieldsync.server.errors import install_error_handlers
 from fieldsync.server.hub import Hub
+from fieldsync.server.org.routes import build_router as admin_router
 from fieldsync.server.settings import Settings
 from fieldsync.server.store import open_store
 from fieldsync.server.sync_api import build_router as sync_router
@@ -35,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start()
         app.state.store = store
         app.state.hub = hub
+        app.state.auth = AuthService(hub.org, hub.devices, hub.audit, settings)
         for module in modules:
             hook = getattr(module, "on_startup", None)
             if hook is not None:
@@ -42,6 +46,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            for module in reversed(modules):
+                hook = getattr(module, "on_shutdown", None)
+                if hook is not None:
+                    await hook(app)
             await hub.stop()
             store.close()
 
@@ -55,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(sync_router())
+    app.include_router(auth_router())
+    app.include_router(admin_router())
     for name in ROUTER_MODULES:
         try:
             module = importlib.import_module(name)

@@ -12,6 +12,7 @@ whatever the verdict.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from typing import Any
@@ -52,6 +53,12 @@ class VerdictWorker:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
     def on_commit(self, entries: list[Any]) -> None:
         """Hub listener: visits whose evidence changed on a device."""

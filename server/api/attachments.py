@@ -36,6 +36,10 @@ async def on_startup(app: FastAPI) -> None:
     app.state.processor = processor
 
 
+async def on_shutdown(app: FastAPI) -> None:
+    app.state.processor.stop()
+
+
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["attachments"])
 

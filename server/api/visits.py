@@ -27,6 +27,10 @@ async def on_startup(app: FastAPI) -> None:
     app.state.verdicts = worker
 
 
+async def on_shutdown(app: FastAPI) -> None:
+    await app.state.verdicts.stop()
+
+
 def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(tags=["visits"])
 
