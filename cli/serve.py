@@ -15,6 +15,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     m = sub.add_parser("migrate", help="migrate the database to the newest schema (the server also does this at start)")
     m.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: FIELDSYNC_DATABASE_URL or sqlite:///fieldsync.db)")
     m.set_defaults(handler=_migrate)
+    c = sub.add_parser("compact", help="trim the change log, tombstones and old history past the horizon")
+    c.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: FIELDSYNC_DATABASE_URL or sqlite:///fieldsync.db)")
+    c.add_argument("--horizon-days", type=float, default=None, help="longest a device may stay offline (default: settings)")
+    c.set_defaults(handler=_compact)
+
+
+def _compact(args: argparse.Namespace) -> int:
+    from fieldsync.server.compaction import compact
+    from fieldsync.server.settings import Settings
+    from fieldsync.server.store import open_store
+    from fieldsync.sync.crm import CRM_SCHEMA
+
+    settings = Settings.from_env()
+    store = open_store(args.database_url or settings.database_url, CRM_SCHEMA)
+    try:
+        horizon = settings.compaction_horizon_days if args.horizon_days is None else args.horizon_days
+        report = compact(store, horizon_days=horizon, conflict_retention_days=settings.conflict_retention_days)
+    finally:
+        store.close()
+    print(
+        f"log floor {report.floor}: removed {report.changes} changes, {report.tombstones} tombstones, "
+        f"{report.batches} batch records, {report.conflicts} conflict entries"
+    )
+    return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:

@@ -54,6 +54,30 @@ class RecordNotFound(LookupError):
     """The record does not exist in the replica (never existed, deleted or evicted)."""
 
 
+def _open_encrypted(path: str, key: str | bytes) -> sqlite3.Connection:
+    """A SQLCipher connection to ``path`` unlocked with ``key`` (same API as ``sqlite3``)."""
+    try:
+        import sqlcipher3  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise RuntimeError("encrypted replicas need the sqlcipher3-binary package") from exc
+    if isinstance(key, bytes):
+        if len(key) != 32:
+            raise ValueError("a raw SQLCipher key is 32 bytes")
+        pragma = f"PRAGMA key = \"x'{key.hex()}'\""
+    else:
+        if not key:
+            raise ValueError("the replica passphrase is empty")
+        pragma = "PRAGMA key = '" + key.replace("'", "''") + "'"
+    conn = sqlcipher3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    try:
+        conn.execute(pragma)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        raise ValueError("wrong key, or the file is not an encrypted replica") from exc
+    return conn  # type: ignore[no-any-return]
+
+
 class Replica:
     """A local replica of synced tables on one SQLite file. Open it with ``Replica.open(path)``."""
 
@@ -92,15 +116,21 @@ class Replica:
         schema: Schema = CRM_SCHEMA,
         site: str | None = None,
         clock: Callable[[], int] | None = None,
+        key: str | bytes | None = None,
     ) -> Replica:
         """Open (or create) the replica at ``path``; works with no network.
 
         ``site``: the device's site id on first open (default: a generated one);
         later opens keep the stored id and refuse a different one. ``clock``:
-        a milliseconds clock for the HLC (tests pass ``FakeClock``).
+        a milliseconds clock for the HLC (tests pass ``FakeClock``). ``key``:
+        keep the file encrypted at rest with SQLCipher (``sqlcipher3-binary``):
+        a passphrase, or 32 raw key bytes; a wrong key raises ``ValueError``.
         """
         text = os.fspath(path)
-        conn = sqlite3.connect(text, isolation_level=None, check_same_thread=False, timeout=30)
+        if key is None:
+            conn = sqlite3.connect(text, isolation_level=None, check_same_thread=False, timeout=30)
+        else:
+            conn = _open_encrypted(text, key)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
@@ -462,10 +492,43 @@ class Replica:
             )
             if cursor is not None:
                 T.meta_set(conn, "cursor", cursor)
+            dropped = self._track_reset(conn, rows, cursor)
             self._save_clock()
-        events = applier.events()
+        events = applier.events() + dropped
         self._emit(events, applier.conflicts)
         return events, applier.conflicts
+
+    def begin_reset(self) -> None:
+        """The server's log no longer reaches this replica's cursor: a fresh snapshot follows.
+
+        Rows the snapshot does not bring back are dropped when it completes,
+        except rows with unsent local changes, which are kept and pushed.
+        """
+        with self._tx() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS _fs_reset (tbl TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tbl, id))")
+            conn.execute("DELETE FROM _fs_reset")
+            T.meta_set(conn, "reset", "1")
+
+    def _track_reset(self, conn: sqlite3.Connection, rows: Sequence[Mapping[str, Any]], cursor: str | None) -> list[ChangeEvent]:
+        if T.meta_get(conn, "reset") != "1":
+            return []
+        conn.executemany("INSERT OR IGNORE INTO _fs_reset (tbl, id) VALUES (?, ?)", [(str(r["t"]), str(r["r"])) for r in rows])
+        if cursor is None or not cursor.startswith("c:"):  # the snapshot is still streaming
+            return []
+        pending = {(t, r) for t, r in conn.execute("SELECT DISTINCT json_extract(change, '$.t'), json_extract(change, '$.r') FROM _fs_outbox")}
+        dropped: list[ChangeEvent] = []
+        for table in self.schema.tables:
+            name = T.quote(table.name)
+            stale = [
+                row_id
+                for (row_id,) in conn.execute(f"SELECT id FROM {name} WHERE id NOT IN (SELECT id FROM _fs_reset WHERE tbl = ?)", (table.name,))
+                if (table.name, row_id) not in pending
+            ]
+            conn.executemany(f"DELETE FROM {name} WHERE id = ?", [(r,) for r in stale])
+            dropped.extend(ChangeEvent(table.name, r, "remote", frozenset(), True) for r in stale)
+        conn.execute("DELETE FROM _fs_reset")
+        T.meta_set(conn, "reset", "0")
+        return dropped
 
     def apply_evict(self, rows: Sequence[Sequence[str]]) -> list[ChangeEvent]:
         """Drop rows that left the device's scope, creating no changes."""

@@ -251,6 +251,8 @@ class ClientSession:
     def _welcome(self, msg: dict[str, Any]) -> Welcomed:
         offset = int(str(msg["server_time"])) - self._now_ms()
         self.replica.set_server_offset(offset)
+        if msg.get("reset"):  # our cursor predates the server's compacted log: a fresh snapshot follows
+            self.replica.begin_reset()
         self.state = SessionState.OPEN
         self.welcomed = True
         self._fill_window()

@@ -20,11 +20,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
+from fieldsync.server.compaction import CompactionReport, compact, log_floor
 from fieldsync.server.notify import make_notifier
 from fieldsync.server.settings import Settings
 from fieldsync.sync import errors as E
 
 POLL_S = 2.0
+COMPACT_EVERY_S = 3600.0
 
 
 class Ops:
@@ -45,6 +47,7 @@ class Ops:
         Gauge("fieldsync_fanout_queue_depth_max", "Largest number of log entries a live device is behind", registry=self.registry).set_function(self._max_depth)
         self._last_remote = 0
         self._poller: asyncio.Task[None] | None = None
+        self._compactor: asyncio.Task[None] | None = None
 
     def _max_depth(self) -> float:
         return float(max((self.hub.head - c.position for c in self.hub.connections if c.live), default=0))
@@ -54,12 +57,30 @@ class Ops:
         await self.notifier.start(self._wake)
         if not self.app.state.settings.is_sqlite:  # a shared store may have other writers: poll as a safety net
             self._poller = asyncio.create_task(self._poll())
+        self.hub.log_floor = await asyncio.to_thread(log_floor, self.hub.store)
+        self._compactor = asyncio.create_task(self._compact_forever())
+
+    async def compact_now(self) -> CompactionReport:
+        """Compact with the configured horizon (serialised with pushes by the store's write lock)."""
+        settings = self.app.state.settings
+        report = await asyncio.to_thread(
+            compact, self.hub.store, horizon_days=settings.compaction_horizon_days, conflict_retention_days=settings.conflict_retention_days
+        )
+        self.hub.log_floor = max(getattr(self.hub, "log_floor", 0), report.floor)
+        return report
+
+    async def _compact_forever(self) -> None:
+        while True:
+            await asyncio.sleep(COMPACT_EVERY_S)
+            with contextlib.suppress(E.FieldSyncError):
+                await self.compact_now()
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        for task in (self._poller, self._compactor):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.notifier.stop()
 
     def _on_commit(self, entries: list[Any]) -> None:

@@ -159,3 +159,20 @@ def test_store_survives_reopen(store_url: str) -> None:
         assert s2.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme", 1000)], [], 1).duplicate
     finally:
         s2.close()
+
+
+def test_row_created_and_deleted_offline_in_one_batch_applies(store: SqlChangeStore) -> None:
+    """An insert and a delete of the same row in one batch are both applied; the tombstone is owned."""
+    row = str(uuid.uuid4())
+    out = store.apply_batch(ME, "b1", "d1", [change(row, "name", "draft", 1000), Change("accounts", row, "_cl", str(pack(1000, 0)), pack(1001, 0), "dev-a", 2)], [], 2)
+    assert out.ack["accepted"] == 2
+    state = loads_state(store.row_states("accounts", [row])[row])
+    assert not state.exists and state.values()["owner_id"] == USER
+
+
+def test_owner_stamp_never_resurrects_a_row_deleted_by_its_creator(store: SqlChangeStore) -> None:
+    """On an update-wins table, a delete by a device that had not yet received the owner stamp still deletes."""
+    row = str(uuid.uuid4())
+    store.apply_batch(ME, "b1", "d1", [change(row, "name", "draft", 1000)], [], 1)
+    store.apply_batch(ME, "b2", "d2", [Change("accounts", row, "_cl", str(pack(1000, 0)), pack(2000, 0), "dev-a", 2)], [], 1)
+    assert not loads_state(store.row_states("accounts", [row])[row]).exists
