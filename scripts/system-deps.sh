@@ -3,7 +3,7 @@
 # the card renderer, Chromium for the dashboard tests, espeak-ng for speech)
 # and makes sure the local PostgreSQL, Redis and NATS servers are up.
 set -euo pipefail
-PKGS=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim chromium espeak-ng sox
+PKGS=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim chromium espeak-ng sox ffmpeg
       fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core fonts-liberation2)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
