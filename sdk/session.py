@@ -242,6 +242,9 @@ class ClientSession:
             return [self._checkpoint(msg)]
         if kind == "ack":
             return [self._ack(msg)]
+        if kind == "reset":  # our cursor predates the server's compacted log: a fresh snapshot follows
+            self.replica.begin_reset()
+            return []
         if kind == "evict":
             rows = tuple((str(t), str(r)) for t, r in msg["rows"])
             self.replica.apply_evict(rows)
@@ -251,8 +254,6 @@ class ClientSession:
     def _welcome(self, msg: dict[str, Any]) -> Welcomed:
         offset = int(str(msg["server_time"])) - self._now_ms()
         self.replica.set_server_offset(offset)
-        if msg.get("reset"):  # our cursor predates the server's compacted log: a fresh snapshot follows
-            self.replica.begin_reset()
         self.state = SessionState.OPEN
         self.welcomed = True
         self._fill_window()

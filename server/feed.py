@@ -17,7 +17,14 @@ whole (``_state``), tombstones included, so a device learns of deletes it
 must respect later.
 
 ``Visibility`` is the hook through which scopes filter rows and changes per
-device; the default lets a device see everything but its own changes.
+device; the default lets a device see everything but its own changes. With a
+``ScopeView`` (``fieldsync.server.org.scopes``) it also keeps out rows outside
+the user's read scope and strips hidden fields. A log entry that moved its row
+(``moved_from``: the owner or department changed) is judged twice, before and
+after: a device that loses the row gets an ``evict`` frame before the page
+(and none of the row's changes in it), so the cursor never passes an eviction
+the device has not received; a device that gains
+it gets the row's whole current state in the page's ``rows``.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from fieldsync.server.org.scopes import ScopeView, strip_state
 from fieldsync.server.store.base import ChangeStore, LogEntry
 from fieldsync.sync import errors as E
 from fieldsync.sync import protocol as P
@@ -76,34 +84,103 @@ class Visibility:
     row_filter: Callable[[str, str | None, str | None], bool] | None = None
     state_filter: Callable[[str, str], str | None] | None = None
     known_fields: dict[str, frozenset[str]] = field(default_factory=dict)
+    scope: ScopeView | None = None
 
     def sees_entry(self, e: LogEntry) -> bool:
         if e.site == self.site:
             return False
         if self.row_filter is not None and not self.row_filter(e.table, e.owner_id, e.department_id):
             return False
-        if self.known_fields:
+        if self.scope is not None and not self.scope.reads(e.table, e.row_id, e.owner_id, e.department_id):
+            return False
+        if self.known_fields or (self.scope is not None and self.scope.hidden):
             fname = json.loads(e.body)["f"]
-            if fname != "_cl" and fname not in self.known_fields[e.table]:
+            if fname != "_cl" and self.known_fields and fname not in self.known_fields[e.table]:
+                return False
+            if self.scope is not None and self.scope.hides(e.table, fname):
                 return False
         return True
+
+    def reads_row(self, table: str, row_id: str, owner_id: str | None, department_id: str | None) -> bool:
+        if self.row_filter is not None and not self.row_filter(table, owner_id, department_id):
+            return False
+        return self.scope is None or self.scope.reads(table, row_id, owner_id, department_id)
 
     def shape_state(self, table: str, state_json: str) -> str | None:
         if self.state_filter is not None:
             return self.state_filter(table, state_json)
-        if self.known_fields:
+        hidden = self.scope.hidden.get(table, frozenset()) if self.scope is not None else frozenset()
+        if self.known_fields or hidden:
             obj = json.loads(state_json)
-            obj["c"] = {k: v for k, v in obj["c"].items() if k in self.known_fields[table]}
+            if self.known_fields:
+                obj["c"] = {k: v for k, v in obj["c"].items() if k in self.known_fields[table]}
+            obj = strip_state(obj, hidden)
             return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
         return state_json
 
+    def shape_current(self, table: str, state_json: str) -> str | None:
+        """A row's current state if this device may read it now (else None), hidden fields stripped."""
+        if self.scope is not None or self.row_filter is not None:
+            cells = json.loads(state_json).get("c", {})
+            owner = cells.get("owner_id", [None])[0]
+            dept = cells.get("department_id", [None])[0]
+            if not self.reads_row(table, json.loads(state_json).get("r", ""), owner, dept):
+                return None
+        return self.shape_state(table, state_json)
 
-def visibility_for(schema: Schema, site: str, client_schema: int) -> Visibility:
-    """The default visibility for a device on ``client_schema``."""
+
+@dataclass(frozen=True, slots=True)
+class ScopedEntries:
+    """What a run of log entries means for one device: changes to send, rows gained whole, rows evicted."""
+
+    bodies: list[str]
+    gained: list[tuple[str, str]]
+    evicted: list[tuple[str, str]]
+
+
+def scope_entries(entries: Sequence[LogEntry], view: Visibility) -> ScopedEntries:
+    """Split entries for a device: plain visible changes, rows that moved into its scope, rows that left it."""
+    status: dict[tuple[str, str], bool] = {}
+    kept: list[LogEntry] = []
+    for e in entries:
+        if e.erased:
+            if view.reads_row(e.table, e.row_id, e.owner_id, e.department_id):
+                status[(e.table, e.row_id)] = False
+            continue
+        if e.moved_from is not None and (view.scope is not None or view.row_filter is not None):
+            before = view.reads_row(e.table, e.row_id, *e.moved_from)
+            now = view.reads_row(e.table, e.row_id, e.owner_id, e.department_id)
+            if before != now:
+                status[(e.table, e.row_id)] = now
+        if view.sees_entry(e):
+            kept.append(e)
+    evicted = [key for key, gained in status.items() if not gained]
+    gone = set(evicted) | {(e.table, e.row_id) for e in entries if e.erased}
+    bodies = [e.body for e in kept if (e.table, e.row_id) not in gone]
+    gained = [key for key, now in status.items() if now]
+    return ScopedEntries(bodies, gained, evicted)
+
+
+def gained_states(store: ChangeStore, view: Visibility, gained: Sequence[tuple[str, str]]) -> list[str]:
+    """The current states (shaped for ``view``) of rows a device just gained and may still read."""
+    by_table: dict[str, list[str]] = {}
+    for table, row_id in gained:
+        by_table.setdefault(table, []).append(row_id)
+    out: list[str] = []
+    for table, ids in by_table.items():
+        for _, state in sorted(store.row_states(table, ids).items()):
+            shaped = view.shape_current(table, state)
+            if shaped is not None:
+                out.append(shaped)
+    return out
+
+
+def visibility_for(schema: Schema, site: str, client_schema: int, scope: ScopeView | None = None) -> Visibility:
+    """The visibility for a device on ``client_schema`` (scoped when ``scope`` is given)."""
     known: dict[str, frozenset[str]] = {}
     if client_schema < schema.version:
         known = {t.name: frozenset(f.name for f in schema.fields_for(t, client_schema)) for t in schema.tables}
-    return Visibility(site, client_schema, known_fields=known)
+    return Visibility(site, client_schema, known_fields=known, scope=scope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,18 +201,25 @@ def next_page_set(
     if cursor.snapshot:
         return _snapshot_page(store, schema, cursor, view, page_rows)
     entries = store.changes_after(cursor.seq, page_rows)
-    return page_from_entries(entries, cursor.seq, view, done=len(entries) < page_rows)
+    return page_from_entries(entries, cursor.seq, view, done=len(entries) < page_rows, store=store)
 
 
-def page_from_entries(entries: Sequence[LogEntry], after: int, view: Visibility, *, done: bool) -> PageSet:
-    """A catch-up page set from log entries (already read)."""
-    bodies = [e.body for e in entries if view.sees_entry(e)]
+def page_from_entries(
+    entries: Sequence[LogEntry], after: int, view: Visibility, *, done: bool, store: ChangeStore | None = None
+) -> PageSet:
+    """A catch-up page set from log entries (already read); ``store`` supplies rows a device gains."""
+    scoped = scope_entries(entries, view)
+    bodies = scoped.bodies
+    rows = gained_states(store, view, scoped.gained) if store is not None and scoped.gained else []
     last = entries[-1].seq if entries else after
     frames = []
+    if scoped.evicted:
+        # Before the checkpoint that moves the cursor past it: a cut connection repeats the page, evict included.
+        frames.append(json.dumps(P.evict(scoped.evicted)))
     checksum = P.PageChecksum()
-    if bodies:
-        frames.append(P.changes_frame(changes=bodies))
-        checksum.add(P.page_payload(changes=bodies), len(bodies))
+    if bodies or rows:
+        frames.append(P.changes_frame(rows=rows, changes=bodies))
+        checksum.add(P.page_payload(rows=rows, changes=bodies), len(rows) + len(bodies))
     new = Cursor(last)
     frames.append(_checkpoint(new, checksum, done))
     return PageSet(frames, new, done)
@@ -146,9 +230,17 @@ def _snapshot_page(store: ChangeStore, schema: Schema, cursor: Cursor, view: Vis
     index, after_id = cursor.table_index, cursor.after_id
     while index < len(tables):
         name = tables[index].name
-        rows = store.snapshot_page(name, after_id, page_rows)
-        if rows:
+        if view.scope is not None and hasattr(store, "snapshot_rows"):
+            scoped_rows = store.snapshot_rows(name, after_id, page_rows)
+            rows = [(r[0], r[1]) for r in scoped_rows]
+            states = [
+                s for s in (view.shape_state(name, st) for rid, st, owner, dept in scoped_rows if view.reads_row(name, rid, owner, dept))
+                if s is not None
+            ]
+        else:
+            rows = store.snapshot_page(name, after_id, page_rows)
             states = [s for s in (view.shape_state(name, state) for _, state in rows) if s is not None]
+        if rows:
             next_cursor = Cursor(cursor.seq, True, index, rows[-1][0])
             if len(rows) < page_rows:
                 next_cursor = Cursor(cursor.seq, True, index + 1, "")
@@ -168,4 +260,15 @@ def _checkpoint(cursor: Cursor, checksum: P.PageChecksum, done: bool) -> str:
     return json.dumps(P.checkpoint(cursor=cursor.encode(), checksum=checksum.hexdigest(), count=checksum.count, done=done))
 
 
-__all__ = ["Cursor", "PageSet", "Visibility", "next_page_set", "page_from_entries", "parse_cursor", "visibility_for"]
+__all__ = [
+    "Cursor",
+    "PageSet",
+    "ScopedEntries",
+    "Visibility",
+    "gained_states",
+    "next_page_set",
+    "page_from_entries",
+    "parse_cursor",
+    "scope_entries",
+    "visibility_for",
+]

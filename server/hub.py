@@ -17,8 +17,17 @@ the device must not see (its own changes, other scopes), and send one live
 ``changes`` frame with the new cursor. A slow device therefore gets fewer,
 larger frames instead of an unbounded queue.
 
-Timers (hello timeout, rate limits) live here; the protocol rules live in
-``fieldsync.sync`` and the paging in ``feed.py``.
+Scopes (``docs/security.md``): once the organisation has users, a token is
+accepted only for a known, enabled user on a device registered to that user
+and not revoked; the connection's ``ScopeView`` filters every page and live
+frame (``feed.py``), pushes are checked against the write scope on the writer
+thread (so the check and the write see the same row owners), and the hub
+watches the organisation's version: when it moves, every connection is
+re-authorised (revoked devices get ``purge`` and are closed at once) and
+re-scoped (rows lost are evicted, rows gained are sent whole).
+
+Timers (hello timeout, rate limits, the organisation watch) live here; the
+protocol rules live in ``fieldsync.sync`` and the paging in ``feed.py``.
 """
 
 from __future__ import annotations
@@ -38,7 +47,20 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from fieldsync.server.auth.tokens import verify_token
-from fieldsync.server.feed import Cursor, Visibility, next_page_set, page_from_entries, parse_cursor, visibility_for
+from fieldsync.server.feed import (
+    Cursor,
+    Visibility,
+    gained_states,
+    next_page_set,
+    page_from_entries,
+    parse_cursor,
+    scope_entries,
+    visibility_for,
+)
+from fieldsync.server.org.audit import AuditLog
+from fieldsync.server.org.devices import DeviceRegistry
+from fieldsync.server.org.scopes import OWNER_FIELDS, ScopeView, compute_view
+from fieldsync.server.org.store import OrgStore
 from fieldsync.server.settings import Settings
 from fieldsync.server.store.base import BatchOutcome, ChangeStore, LogEntry, Principal
 from fieldsync.sync import errors as E
@@ -59,9 +81,9 @@ def batch_digest(raw_changes: Sequence[Any]) -> str:
     return hashlib.sha256(json.dumps(raw_changes, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def validate_changes(schema: Schema, principal: Principal, raw: Sequence[Any], *, now_ms: int) -> tuple[list[Change], list[P.Reject]]:
-    """Split a push's changes into valid ``Change`` values and typed per-change rejects."""
-    changes: list[Change] = []
+def validate_indexed(schema: Schema, principal: Principal, raw: Sequence[Any], *, now_ms: int) -> tuple[list[tuple[int, Change]], list[P.Reject]]:
+    """Split a push's changes into valid ``(index, Change)`` pairs and typed per-change rejects."""
+    changes: list[tuple[int, Change]] = []
     rejects: list[P.Reject] = []
     for i, item in enumerate(raw):
         try:
@@ -70,10 +92,45 @@ def validate_changes(schema: Schema, principal: Principal, raw: Sequence[Any], *
                 raise E.ValidationError(E.READ_ONLY_FIELD, f"{ch.table}.{ch.field} is written by the server only")
             if wall_ms(ch.hlc) - now_ms > MAX_DRIFT_MS:
                 raise E.ValidationError(E.BAD_HLC, "hlc is too far in the future")
-            changes.append(ch)
+            changes.append((i, ch))
         except E.ValidationError as err:
             rejects.append(P.reject_from_error(i, err, item))
     return changes, rejects
+
+
+def validate_changes(schema: Schema, principal: Principal, raw: Sequence[Any], *, now_ms: int) -> tuple[list[Change], list[P.Reject]]:
+    """Split a push's changes into valid ``Change`` values and typed per-change rejects."""
+    indexed, rejects = validate_indexed(schema, principal, raw, now_ms=now_ms)
+    return [ch for _, ch in indexed], rejects
+
+
+def scope_check(
+    scope: ScopeView, indexed: Sequence[tuple[int, Change]], raw: Sequence[Any], owners: dict[str, dict[str, tuple[str | None, str | None]]]
+) -> tuple[list[Change], list[P.Reject]]:
+    """Keep the changes ``scope`` may write; reject the others per change (FS-3004, FS-3010).
+
+    ``owners`` maps table -> row id -> (owner, department) of the rows that exist.
+    A new row may be created when the role may write the table at all; the
+    server stamps its owner. Owner and department are assigned by the server.
+    """
+    kept: list[Change] = []
+    rejects: list[P.Reject] = []
+    for i, ch in indexed:
+        try:
+            if ch.field in OWNER_FIELDS:
+                raise E.AuthError(E.OUT_OF_SCOPE, "owner and department are assigned by the server")
+            if scope.hides(ch.table, ch.field):
+                raise E.AuthError(E.HIDDEN_FIELD, f"{ch.table}.{ch.field} is hidden from this role")
+            existing = owners.get(ch.table, {}).get(ch.row_id)
+            if existing is None:
+                if not scope.can_create.get(ch.table, False):
+                    raise E.AuthError(E.OUT_OF_SCOPE, f"this role may not create {ch.table}")
+            elif not scope.writes(ch.table, ch.row_id, *existing):
+                raise E.AuthError(E.OUT_OF_SCOPE, "the row is outside this user's write scope")
+            kept.append(ch)
+        except E.AuthError as err:
+            rejects.append(P.reject_from_error(i, err, raw[i]))
+    return kept, rejects
 
 
 class TokenBucket:
@@ -105,18 +162,27 @@ class Connection:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
     close_reason: dict[str, Any] | None = None
+    ws: Any = None
+    pending_scope: ScopeView | None = None
 
 
 class Hub:
     """Fan-out and push handling for one server process."""
 
-    def __init__(self, store: ChangeStore, settings: Settings, schema: Schema) -> None:
+    def __init__(self, store: ChangeStore, settings: Settings, schema: Schema, *, org: OrgStore | None = None) -> None:
         self.store = store
         self.settings = settings
         self.schema = schema
+        self.org = org or OrgStore(store.engine)  # type: ignore[attr-defined]
+        self.devices = DeviceRegistry(self.org)
+        self.audit = AuditLog(self.org)
+        self._org_version = -1
+        self._views: dict[tuple[int, str], ScopeView] = {}
+        self._watcher: asyncio.Task[None] | None = None
         self.connections: set[Connection] = set()
         self.recent: deque[LogEntry] = deque(maxlen=RECENT_WINDOW)
         self.head = 0
+        self.log_floor = 0  # newest sequence compacted away (set by the ops module)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-writer")
         self._loop: asyncio.AbstractEventLoop | None = None
         self.listeners: list[Callable[[list[LogEntry]], None]] = []
@@ -124,8 +190,16 @@ class Hub:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.head = await asyncio.to_thread(self.store.head)
+        self._org_version = await asyncio.to_thread(self.org.version)
+        self._watcher = asyncio.create_task(self._watch_org())
 
     async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            try:
+                await self._watcher
+            except (asyncio.CancelledError, Exception):
+                pass
         for conn in list(self.connections):
             conn.closed = True
             conn.wake.set()
@@ -134,18 +208,69 @@ class Hub:
     # --- pushes ------------------------------------------------------------------
 
     def authenticate(self, token: str) -> Principal:
+        """The principal of a device token (blocking: reads the organisation and device registry)."""
         claims = verify_token(self.settings.secret_key, token)
-        return Principal(claims.user_id, claims.department_id, claims.site)
+        org = self.org.load()
+        if not org.enforced:
+            device = self.devices.get(claims.site)
+            if device is not None and device.revoked:
+                raise E.AuthError(E.DEVICE_REVOKED)
+            return Principal(claims.user_id, claims.department_id, claims.site)
+        user = org.users.get(claims.user_id)
+        if user is None:
+            raise E.AuthError(E.UNAUTHENTICATED, "unknown user")
+        if user.disabled:
+            raise E.AuthError(E.DEVICE_REVOKED, "the user is disabled")
+        self.devices.bind(claims.site, user.id)
+        return Principal(user.id, user.department_id, claims.site)
+
+    def scope_for(self, principal: Principal) -> ScopeView | None:
+        """The principal's scope view, or None while the organisation is empty (open development server)."""
+        org = self.org.load()
+        if not org.enforced:
+            return None
+        key = (org.version, principal.user_id)
+        view = self._views.get(key)
+        if view is None:
+            if len(self._views) > 10_000:
+                self._views.clear()
+            view = self._views[key] = compute_view(org, principal.user_id, [t.name for t in self.schema.tables])
+        return view
 
     async def push(self, principal: Principal, msg: P.Push) -> dict[str, Any]:
         """Validate and durably apply one batch; returns the ack."""
         now = int(time.time() * 1000)
-        changes, rejects = validate_changes(self.schema, principal, msg.changes, now_ms=now)
+        indexed, rejects = validate_indexed(self.schema, principal, msg.changes, now_ms=now)
         digest = batch_digest(msg.changes)
-        outcome = await self.write(
-            lambda: self.store.apply_batch(principal, msg.batch, digest, changes, rejects, len(msg.changes))
-        )
+
+        def job() -> BatchOutcome:
+            nonlocal indexed
+            all_rejects = rejects
+            ids: dict[str, list[str]] = {}
+            for _, ch in indexed:
+                ids.setdefault(ch.table, []).append(ch.row_id)
+            erased: set[tuple[str, str]] = set()
+            if ids and self.store.has_erasures():  # type: ignore[attr-defined]
+                erased = {(t, r) for t, v in ids.items() for r in self.store.erased_among(t, sorted(set(v)))}  # type: ignore[attr-defined]
+            if erased:
+                gone = [P.reject_from_error(i, E.ValidationError(E.ROW_DELETED, "the record was erased"), msg.changes[i])
+                        for i, ch in indexed if (ch.table, ch.row_id) in erased]
+                indexed = [(i, ch) for i, ch in indexed if (ch.table, ch.row_id) not in erased]
+                all_rejects = sorted([*all_rejects, *gone], key=lambda r: r.index)
+            changes = [ch for _, ch in indexed]
+            scope = self.scope_for(principal)
+            if scope is not None and indexed:
+                owners = {t: self.store.row_scopes(t, sorted(set(v))) for t, v in ids.items()}  # type: ignore[attr-defined]
+                changes, denied = scope_check(scope, indexed, msg.changes, owners)
+                all_rejects = sorted([*all_rejects, *denied], key=lambda r: r.index)
+            return self.store.apply_batch(principal, msg.batch, digest, changes, all_rejects, len(msg.changes))
+
+        outcome = await self.write(job)
         return outcome.ack
+
+    async def server_write(self, table: str, row_id: str, values: dict[str, Any]) -> BatchOutcome:
+        """Write ``values`` into a row as the server (reassignments, verdicts) and fan it out."""
+        return await self.write(lambda: self.store.server_write(table, row_id, values))  # type: ignore[attr-defined]
 
     async def write(self, fn: Callable[[], BatchOutcome]) -> BatchOutcome:
         """Run a store write on the writer thread and publish what it committed, in commit order."""
@@ -214,16 +339,110 @@ class Hub:
         while not conn.closed:
             await conn.wake.wait()
             conn.wake.clear()
+            if conn.pending_scope is not None and not conn.closed:
+                new, conn.pending_scope = conn.pending_scope, None
+                await self.rescope(conn, new)
             while not conn.closed and conn.position < self.head:
                 entries = self.entries_after(conn.position, limit)
                 if entries is None:
                     entries = await asyncio.to_thread(self.store.changes_after, conn.position, limit)
                 if not entries:
                     break
-                visible = [e.body for e in entries if conn.view.sees_entry(e)]
+                scoped = scope_entries(entries, conn.view)
+                rows: list[str] = []
+                if scoped.gained:
+                    rows = await asyncio.to_thread(gained_states, self.store, conn.view, scoped.gained)
+                if scoped.evicted:  # first: the cursor in the frame below must not pass an eviction not yet sent
+                    await conn.send(json.dumps(P.evict(scoped.evicted)))
                 conn.position = entries[-1].seq
-                if visible:
-                    await conn.send(P.changes_frame(changes=visible, seq=f"c:{conn.position}"))
+                if scoped.bodies or rows:
+                    await conn.send(P.changes_frame(rows=rows, changes=scoped.bodies, seq=f"c:{conn.position}"))
+
+    # --- scopes that change under a device ---------------------------------------------
+
+    async def rescope(self, conn: Connection, new: ScopeView, old: ScopeView | None = None) -> None:
+        """Move a device from its current scope to ``new``: evict the rows it lost, send the rows it gained."""
+        old = old or conn.view.scope
+        if old is None or old.same_reads(new):
+            conn.view.scope = new
+            return
+        lost, gained = await asyncio.to_thread(self._scope_diff, old, new)
+        conn.view.scope = new
+        if lost:
+            await conn.send(json.dumps(P.evict(lost)))
+        if gained:
+            rows = await asyncio.to_thread(gained_states, self.store, conn.view, gained)
+            if rows:
+                await conn.send(P.changes_frame(rows=rows, seq=f"c:{conn.position}"))
+        await asyncio.to_thread(self.devices.seen, conn.principal.site, scope=new.to_json())
+
+    def _scope_diff(self, old: ScopeView, new: ScopeView) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        lost: list[tuple[str, str]] = []
+        gained: list[tuple[str, str]] = []
+        for t in self.schema.tables:
+            reshaped = old.hidden.get(t.name, frozenset()) != new.hidden.get(t.name, frozenset())
+            for row_id, (owner, dept) in sorted(self.store.row_scopes(t.name).items()):  # type: ignore[attr-defined]
+                before = old.reads(t.name, row_id, owner, dept)
+                after = new.reads(t.name, row_id, owner, dept)
+                if before and (not after or reshaped):
+                    lost.append((t.name, row_id))
+                if after and (not before or reshaped):
+                    gained.append((t.name, row_id))
+        return lost, gained
+
+    async def _watch_org(self) -> None:
+        """Poll the organisation's version; on a move, re-authorise and re-scope every connection."""
+        while True:
+            await asyncio.sleep(self.settings.org_poll_s)
+            try:
+                version = await asyncio.to_thread(self.org.version)
+                if version != self._org_version:
+                    self._org_version = version
+                    # An erasure may have rewritten the log: forget the in-memory copy, re-read the store.
+                    self.recent.clear()
+                    await self.catch_up_from_store()
+                    await self.org_changed()
+            except E.FieldSyncError:
+                log.warning("organisation watch: store unavailable")
+            except Exception:  # keep watching; the next poll retries
+                log.exception("organisation watch failed")
+
+    async def org_changed(self) -> None:
+        """Re-authorise and re-scope every live connection after an organisation or device change."""
+        for conn in list(self.connections):
+            if conn.closed:
+                continue
+            try:
+                await asyncio.to_thread(self._reauthorise, conn.principal)
+            except E.AuthError as err:
+                await self.kick(conn, err)
+                continue
+            scope = await asyncio.to_thread(self.scope_for, conn.principal)
+            if scope is not None and (conn.view.scope is None or not conn.view.scope.same_reads(scope)):
+                conn.pending_scope = scope
+                conn.wake.set()
+
+    def _reauthorise(self, principal: Principal) -> None:
+        org = self.org.load()
+        device = self.devices.get(principal.site)
+        if device is not None and device.revoked:
+            raise E.AuthError(E.DEVICE_REVOKED)
+        if org.enforced:
+            user = org.users.get(principal.user_id)
+            if user is None or user.disabled:
+                raise E.AuthError(E.DEVICE_REVOKED, "the user is disabled")
+
+    async def kick(self, conn: Connection, err: E.FieldSyncError) -> None:
+        """Wipe (``purge``) and disconnect one device at once."""
+        conn.closed = True
+        conn.wake.set()
+        self.connections.discard(conn)
+        try:
+            await conn.send(json.dumps(P.purge(str(err.detail.get("reason", "device_revoked")))))
+        except Exception:  # the socket is already gone
+            pass
+        if conn.ws is not None:
+            await self._fail(conn.ws, err, conn.send)
 
     # --- the WebSocket endpoint ----------------------------------------------------------
 
@@ -240,13 +459,33 @@ class Hub:
         sender: asyncio.Task[None] | None = None
         try:
             hello = await self._receive_hello(ws)
-            principal = self.authenticate(hello.token)
+            try:
+                principal = await asyncio.to_thread(self.authenticate, hello.token)
+            except E.AuthError as err:
+                if err.code is E.DEVICE_REVOKED:
+                    await send(json.dumps(P.purge("device_revoked")))
+                raise
             if principal.site != hello.site:
                 raise E.AuthError(E.SITE_MISMATCH, "the hello site is not the token's site")
             if hello.schema > self.schema.version:
                 raise E.ProtocolError(E.SCHEMA_TOO_NEW, f"server schema is {self.schema.version}")
             cursor = parse_cursor(hello.cursor, head=self.head, n_tables=len(self.schema.tables))
-            conn = Connection(principal, visibility_for(self.schema, principal.site, hello.schema), send)
+            reset = cursor is not None and cursor.seq < self.log_floor
+            if reset:  # offline longer than the compaction horizon: a fresh snapshot, the device drops what it lacks
+                cursor = None
+            scope = await asyncio.to_thread(self.scope_for, principal)
+            stale: ScopeView | None = None
+            if scope is not None:
+                device = await asyncio.to_thread(self.devices.get, principal.site)
+                if device is not None and device.scope and device.scope != scope.to_json() and cursor is not None:
+                    if cursor.snapshot:
+                        cursor = None  # a half-done snapshot under another scope: start it again
+                    stale = ScopeView.from_json(device.scope)
+                await asyncio.to_thread(self.devices.seen, principal.site, scope=scope.to_json())
+            view = visibility_for(self.schema, principal.site, hello.schema, stale or scope)
+            conn = Connection(principal, view, send, ws=ws)
+            if stale is not None and scope is not None:
+                conn.pending_scope = scope
             await send(
                 json.dumps(
                     {
@@ -263,6 +502,8 @@ class Hub:
                     }
                 )
             )
+            if reset:
+                await send(json.dumps(P.reset("cursor_too_old")))
             self.connections.add(conn)
             sender = asyncio.create_task(self._feed(conn, cursor, hello.live, ws))
             await self._receive_loop(ws, conn, send)
@@ -296,11 +537,15 @@ class Hub:
 
     async def _feed(self, conn: Connection, cursor: Cursor | None, live: bool, ws: WebSocket) -> None:
         try:
+            if conn.pending_scope is not None and cursor is not None:
+                # The scope changed while the device was away: correct what it holds first.
+                new, conn.pending_scope = conn.pending_scope, None
+                conn.position = cursor.seq
+                await self.rescope(conn, new)
             final = await self.initial_sync(conn, cursor)
             conn.position = final.seq
             if not live:
-                await ws.close(1000)
-                return
+                return  # the device asked for no live frames; it closes when done pushing
             conn.wake.set()
             await self.live_loop(conn)
         except (WebSocketDisconnect, RuntimeError, ConnectionError):
@@ -351,9 +596,37 @@ class Hub:
 def page_for_http(hub: Hub, principal: Principal, cursor_text: str | None, client_schema: int) -> list[dict[str, Any]]:
     """The frames of one page set for the HTTP fallback (run in a worker thread)."""
     cursor = parse_cursor(cursor_text, head=hub.head, n_tables=len(hub.schema.tables))
-    view = visibility_for(hub.schema, principal.site, client_schema)
+    reset = cursor is not None and cursor.seq < hub.log_floor
+    if reset:  # offline longer than the compaction horizon: a fresh snapshot, announced by a reset message
+        cursor = None
+    scope = hub.scope_for(principal)
+    view = visibility_for(hub.schema, principal.site, client_schema, scope)
+    if scope is not None:
+        device = hub.devices.get(principal.site)
+        stale = device is not None and device.scope and device.scope != scope.to_json()
+        hub.devices.seen(principal.site, scope=scope.to_json())
+        if stale and device is not None and device.scope and cursor is not None:
+            if cursor.snapshot:
+                cursor = None
+            else:
+                # The scope changed since this device's last pull: correct what it holds, same cursor.
+                lost, gained = hub._scope_diff(ScopeView.from_json(device.scope), scope)
+                rows = gained_states(hub.store, view, gained)
+                return [
+                    *([P.evict(lost)] if lost else []),
+                    *([json.loads(P.changes_frame(rows=rows))] if rows else []),
+                    json.loads(_checkpoint_for(cursor, rows)),
+                ]
     page = next_page_set(hub.store, hub.schema, cursor, view, page_rows=hub.settings.page_rows)
-    return [json.loads(f) for f in page.frames]
+    frames = [json.loads(f) for f in page.frames]
+    return [P.reset("cursor_too_old"), *frames] if reset else frames
 
 
-__all__ = ["Hub", "batch_digest", "page_for_http", "page_from_entries", "validate_changes"]
+def _checkpoint_for(cursor: Cursor, rows: list[str]) -> str:
+    checksum = P.PageChecksum()
+    if rows:
+        checksum.add(P.page_payload(rows=rows), len(rows))
+    return json.dumps(P.checkpoint(cursor=cursor.encode(), checksum=checksum.hexdigest(), count=checksum.count, done=False))
+
+
+__all__ = ["Hub", "batch_digest", "page_for_http", "page_from_entries", "scope_check", "validate_changes", "validate_indexed"]

@@ -55,6 +55,7 @@ class Settings:
     totp_for_managers: bool = True  # anyone with reports must use a second factor
     login_max_failures: int = 5
     login_lockout_s: int = 15 * 60
+    login_per_minute: int = 30  # sign-in and refresh attempts per client address
     totp_issuer: str = "FieldSync"
     conflict_retention_days: float = 365.0
     extra: dict[str, str] = field(default_factory=dict)

@@ -45,7 +45,7 @@ def build_router() -> APIRouter:
     async def push(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
         """HTTP fallback: apply one `push` batch; answers its `ack`."""
         hub = _hub(request)
-        principal = bearer(hub, authorization)
+        principal = await asyncio.to_thread(bearer, hub, authorization)
         body = await _json_body(request, hub.settings.max_frame_bytes)
         msg = P.parse_client_message(body, max_changes=hub.settings.max_batch_changes)
         if not isinstance(msg, P.Push):
@@ -56,7 +56,12 @@ def build_router() -> APIRouter:
     async def pull(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
         """HTTP fallback: the frames of the next page set after `cursor`."""
         hub = _hub(request)
-        principal = bearer(hub, authorization)
+        try:
+            principal = await asyncio.to_thread(bearer, hub, authorization)
+        except E.AuthError as err:
+            if err.code is E.DEVICE_REVOKED:  # the device's next contact wipes it
+                return {"messages": [P.purge("device_revoked")]}
+            raise
         body = await _json_body(request, 64 * 1024)
         msg = P.parse_client_message(body, max_changes=0)
         if not isinstance(msg, P.Pull):
@@ -80,8 +85,16 @@ def build_router() -> APIRouter:
     async def conflicts(table: str, row_id: str, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
         """The conflict history of one record."""
         hub = _hub(request)
-        bearer(hub, authorization)
+        principal = await asyncio.to_thread(bearer, hub, authorization)
         hub.schema.table(table)
-        return {"conflicts": await asyncio.to_thread(hub.store.conflicts, table, row_id)}
+        scope = await asyncio.to_thread(hub.scope_for, principal)
+        if scope is not None:
+            current = (await asyncio.to_thread(hub.store.row_scopes, table, [row_id[:36]])).get(row_id)  # type: ignore[attr-defined]
+            if current is None or not scope.reads(table, row_id, *current):
+                raise E.AuthError(E.OUT_OF_SCOPE, "the record is outside your read scope")
+        found = await asyncio.to_thread(hub.store.conflicts, table, row_id)
+        if scope is not None:
+            found = [c for c in found if not scope.hides(table, str(c.get("field")))]
+        return {"conflicts": found}
 
     return router

@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 Every frame is one JSON object with a ``type``. Client to server: ``hello``,
 ``push``, ``pull``. Server to client: ``welcome``, ``ack``, ``changes``,
-``checkpoint``, ``evict``, ``purge``, ``error``. The same messages are the
+``checkpoint``, ``evict``, ``reset``, ``purge``, ``error``. The same messages are the
 bodies of the HTTP fallback (``POST /v1/sync/push``, ``POST /v1/sync/pull``).
 
 A session goes: ``hello`` -> ``welcome``; then the server streams what the
@@ -194,6 +194,11 @@ def evict(rows: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return {"type": "evict", "rows": [[t, r] for t, r in rows]}
 
 
+def reset(reason: str) -> dict[str, Any]:
+    """The device's cursor predates the compacted log: a fresh snapshot follows; drop what it does not bring back."""
+    return {"type": "reset", "reason": reason}
+
+
 def purge(reason: str) -> dict[str, Any]:
     """Wipe the replica (device revoked, user disabled)."""
     return {"type": "purge", "reason": reason}
@@ -254,5 +259,6 @@ __all__ = [
     "parse_client_message",
     "purge",
     "reject_from_error",
+    "reset",
     "welcome",
 ]

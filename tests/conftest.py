@@ -46,25 +46,33 @@ def live_server(tmp_path: Any) -> Iterator[Callable[..., LiveServer]]:
         srv.stop()
 
 
-def _pg_admin() -> Any:
-    from sqlalchemy import create_engine
+def _pg_admin_execute(sql: str, *, wait_s: float = 60.0) -> None:
+    """Run one admin statement on a fresh connection, waiting out a PostgreSQL restart."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
 
-    return create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+    deadline = time.monotonic() + wait_s
+    while True:
+        admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(sql))
+            return
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+        finally:
+            admin.dispose()
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL on a fresh schema of database ``test``."""
-    from sqlalchemy import text
-
     name = "fs_" + uuid.uuid4().hex[:12]
-    admin = _pg_admin()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    _pg_admin_execute(f'CREATE SCHEMA "{name}"')
     yield f"{PG_BASE}?options=-csearch_path%3D{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    admin.dispose()
+    _pg_admin_execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

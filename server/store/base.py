@@ -22,6 +22,8 @@ class LogEntry:
     owner_id: str | None
     department_id: str | None
     body: str
+    moved_from: tuple[str | None, str | None] | None = None  # (owner, department) before a reassignment
+    erased: bool = False  # the row was erased: every device drops it (``evict``), nothing else is sent
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,9 @@ from typing import Any
 from sqlalchemy import Engine, Table, create_engine, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
+from fieldsync.server.store.bulk import bulk_insert
 from fieldsync.server.store.base import BatchOutcome, LogEntry, Principal
 from fieldsync.server.store.tables import build_metadata
 from fieldsync.sync import errors as E
@@ -48,11 +49,12 @@ from fieldsync.sync.rules import SERVER_SITE, Conflict
 from fieldsync.sync.schema import Schema
 
 _CHUNK = 500
+_UNREACHABLE = (OperationalError, InterfaceError)  # the database went away (restart, network): retryable
 _PG_LOCK_KEY = 0x46535943  # "FSYC"
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every body and state: json.dumps() with non-default options builds a new one per call.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def now_ms() -> int:
@@ -85,19 +87,56 @@ class SqlChangeStore:
     def changes_after(self, seq: int, limit: int) -> list[LogEntry]:
         c = self.t_changes.c
         query = (
-            select(c.seq, c.site, c.tbl, c.row_id, c.owner_id, c.department_id, c.body)
+            select(c.seq, c.site, c.tbl, c.row_id, c.owner_id, c.department_id, c.body, c.moved_from)
             .where(c.seq > seq)
             .order_by(c.seq)
             .limit(limit)
         )
         with self._read() as conn:
-            return [LogEntry(*row) for row in conn.execute(query)]
+            return [LogEntry(*row[:7], moved_from=_moved(row[7]), erased=row[7] == ERASED_MARK) for row in conn.execute(query)]
 
     def snapshot_page(self, table: str, after_id: str, limit: int) -> list[tuple[str, str]]:
         t = self.rows[table]
         query = select(t.c.id, t.c._state).where(t.c.id > after_id).order_by(t.c.id).limit(limit)
         with self._read() as conn:
             return [(r[0], r[1]) for r in conn.execute(query)]
+
+    def snapshot_rows(self, table: str, after_id: str, limit: int) -> list[tuple[str, str, str | None, str | None]]:
+        """``(id, state JSON, owner, department)`` of rows after ``after_id``, by id (for scoped snapshots)."""
+        t = self.rows[table]
+        query = select(t.c.id, t.c._state, t.c.owner_id, t.c.department_id).where(t.c.id > after_id).order_by(t.c.id).limit(limit)
+        with self._read() as conn:
+            return [(r[0], r[1], r[2], r[3]) for r in conn.execute(query)]
+
+    def row_scopes(self, table: str, ids: Sequence[str] | None = None) -> dict[str, tuple[str | None, str | None]]:
+        """``{id: (owner, department)}`` of the given rows (all rows of ``table`` if ``ids`` is None)."""
+        t = self.rows[table]
+        out: dict[str, tuple[str | None, str | None]] = {}
+        with self._read() as conn:
+            if ids is None:
+                out.update((r[0], (r[1], r[2])) for r in conn.execute(select(t.c.id, t.c.owner_id, t.c.department_id)))
+                return out
+            for i in range(0, len(ids), _CHUNK):
+                chunk = list(ids[i : i + _CHUNK])
+                query = select(t.c.id, t.c.owner_id, t.c.department_id).where(t.c.id.in_(chunk))
+                out.update((r[0], (r[1], r[2])) for r in conn.execute(query))
+        return out
+
+    def has_erasures(self) -> bool:
+        """True once any row was erased (pushes then check their rows against ``sync_erased``)."""
+        er = self.metadata.tables["sync_erased"]
+        with self._read() as conn:
+            return conn.execute(select(er.c.row_id).limit(1)).first() is not None
+
+    def erased_among(self, table: str, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` were erased (writes to them are refused)."""
+        er = self.metadata.tables["sync_erased"]
+        out: set[str] = set()
+        with self._read() as conn:
+            for i in range(0, len(ids), _CHUNK):
+                chunk = list(ids[i : i + _CHUNK])
+                out.update(r[0] for r in conn.execute(select(er.c.row_id).where(er.c.tbl == table, er.c.row_id.in_(chunk))))
+        return out
 
     def row_states(self, table: str, ids: Sequence[str]) -> dict[str, str]:
         t = self.rows[table]
@@ -196,16 +235,16 @@ class SqlChangeStore:
             for row_id in ids:
                 raw = stored.get(row_id)
                 state: RowState | None = loads_state(raw) if raw else None
-                result = merge_row(declared, state, by_row[(table_name, row_id)])
+                before = None if state is None else (_cell_value(state, "owner_id"), _cell_value(state, "department_id"))
+                row_changes = by_row[(table_name, row_id)]
+                if principal is not None and state is None:
+                    row_changes = row_changes + self._stamp_owner(row_changes, principal)
+                result = merge_row(declared, state, row_changes)
                 applied = list(result.applied)
                 new_state = result.state
-                if principal is not None and applied and "owner_id" not in new_state.cells:
-                    stamp = self._stamp_owner(declared, new_state, principal)
-                    owner_result = merge_row(declared, new_state, stamp)
-                    new_state = owner_result.state
-                    applied.extend(owner_result.applied)
                 owner = _cell_value(new_state, "owner_id")
                 dept = _cell_value(new_state, "department_id")
+                moved = before if before is not None and before != (owner, dept) else None
                 for conflict in result.conflicts:
                     all_conflicts.append((conflict, owner, dept))
                 if not applied:
@@ -213,7 +252,7 @@ class SqlChangeStore:
                 for ch in applied:
                     seq += 1
                     body = _dumps(ch.to_wire())
-                    entries.append(LogEntry(seq, ch.site, table_name, row_id, owner, dept, body))
+                    entries.append(LogEntry(seq, ch.site, table_name, row_id, owner, dept, body, moved))
                     log_rows.append(
                         {
                             "seq": seq,
@@ -226,24 +265,36 @@ class SqlChangeStore:
                             "department_id": dept,
                             "body": body,
                             "committed_ms": committed,
+                            "moved_from": None if moved is None else _dumps(list(moved)),
                         }
                     )
                 upserts[table_name].append(self._row_record(table_name, new_state, seq))
         for table_name, records in upserts.items():
             self._upsert(conn, table_name, records)
         if log_rows:
-            conn.execute(self.t_changes.insert(), log_rows)
+            bulk_insert(conn, self.t_changes, log_rows)
         if all_conflicts:
             self._record_conflicts(conn, all_conflicts, seq)
         return entries, [c for c, _, _ in all_conflicts], seq
 
-    def _stamp_owner(self, declared: Any, state: RowState, principal: Principal) -> list[Change]:
-        from fieldsync.sync.writes import update_changes
+    def _stamp_owner(self, row_changes: Sequence[Change], principal: Principal) -> list[Change]:
+        """Owner and department for a row new to the server, unless the device set them.
 
-        values: dict[str, Any] = {"owner_id": principal.user_id}
-        if principal.department_id and "department_id" not in state.cells:
-            values["department_id"] = principal.department_id
-        return update_changes(declared, state, state.row_id, values, clock=self._server_clock)
+        The stamp carries the row's earliest HLC in the batch (site ``server``,
+        so ``server_wins`` still ranks it above device writes): a delete that
+        saw the insert has then seen the stamp too, so on update-wins tables
+        the stamp can never look like an update racing that delete. Built as
+        plain changes, it is valid even when the batch also deletes the row.
+        """
+        written = {ch.field for ch in row_changes}
+        first = min(row_changes, key=lambda ch: ch.hlc)
+        level = first.cl if first.cl % 2 else first.cl - 1
+        values = {"owner_id": principal.user_id, "department_id": principal.department_id}
+        return [
+            Change(first.table, first.row_id, name, value, first.hlc, SERVER_SITE, level, 0)
+            for name, value in values.items()
+            if value is not None and name not in written
+        ]
 
     def _row_record(self, table: str, state: RowState, seq: int) -> dict[str, Any]:
         record: dict[str, Any] = {"id": state.row_id, "_cl": state.cl, "_state": dumps_state(state), "_seq": seq}
@@ -254,12 +305,7 @@ class SqlChangeStore:
         return record
 
     def _upsert(self, conn: Any, table: str, records: list[dict[str, Any]]) -> None:
-        t = self.rows[table]
-        stmt = self._insert(t)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.c.id], set_={c.name: stmt.excluded[c.name] for c in t.columns if c.name != "id"}
-        )
-        conn.execute(stmt, records)
+        bulk_insert(conn, self.rows[table], records, upsert_key="id")
 
     def _record_conflicts(self, conn: Any, conflicts: Iterable[tuple[Conflict, str | None, str | None]], seq: int) -> None:
         committed = self._now()
@@ -311,17 +357,22 @@ class SqlChangeStore:
                     if store._pg:
                         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
                     return conn
+                except _UNREACHABLE as err:
+                    store._lock.release()
+                    raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from err
                 except BaseException:
                     store._lock.release()
                     raise
 
-            def __exit__(self, *exc: Any) -> None:
+            def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
                 try:
-                    self.cm.__exit__(*exc)
-                except OperationalError as err:
+                    self.cm.__exit__(exc_type, exc, tb)
+                except _UNREACHABLE as err:
                     raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from err
                 finally:
                     store._lock.release()
+                if isinstance(exc, _UNREACHABLE):  # the connection died mid-transaction: rolled back, retryable
+                    raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from exc
 
         return _Tx()
 
@@ -338,11 +389,23 @@ class _translated:
     def __enter__(self) -> Any:
         try:
             return self.cm.__enter__()
-        except OperationalError as err:
+        except _UNREACHABLE as err:
             raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from err
 
-    def __exit__(self, *exc: Any) -> None:
-        self.cm.__exit__(*exc)
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.cm.__exit__(exc_type, exc, tb)
+        if isinstance(exc, _UNREACHABLE):
+            raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from exc
+
+
+ERASED_MARK = '"erased"'  # sync_changes.moved_from of an erasure entry
+
+
+def _moved(text_value: str | None) -> tuple[str | None, str | None] | None:
+    if not text_value or text_value == ERASED_MARK:
+        return None
+    owner, dept = json.loads(text_value)
+    return (owner, dept)
 
 
 def _cell_value(state: RowState, name: str) -> Any:
@@ -383,4 +446,4 @@ def open_store(url: str, schema: Schema, *, migrate: bool = True) -> SqlChangeSt
     return SqlChangeStore(engine, schema)
 
 
-__all__ = ["SqlChangeStore", "make_engine", "open_store"]
+__all__ = ["ERASED_MARK", "SqlChangeStore", "make_engine", "open_store"]

@@ -12,6 +12,11 @@ Bookkeeping tables:
 * ``sync_batches``: every (site, batch id) applied, with a digest of its
   content and the ack sent, for exactly-once pushes.
 * ``sync_conflicts``: the conflict history (one row per losing write).
+
+``sync_changes.moved_from`` is ``[owner, department]`` (JSON) on the entries of
+a write that changed a row's owner or department: the feed evicts the row from
+devices that lose it and sends it whole to devices that gain it. The
+organisation tables (``fieldsync.server.org.tables``) share this metadata.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from fieldsync.server.org.tables import add_org_tables
 from fieldsync.sync.schema import FieldType, Schema
 from fieldsync.sync.schema import Table as Declared
 
@@ -82,6 +88,7 @@ def build_metadata(schema: Schema) -> tuple[MetaData, dict[str, Table]]:
         Column("department_id", String(36)),
         Column("body", Text, nullable=False),
         Column("committed_ms", BigInteger, nullable=False),
+        Column("moved_from", Text),
         Index("ix_sync_changes_row", "tbl", "row_id"),
     )
     Table(
@@ -114,6 +121,7 @@ def build_metadata(schema: Schema) -> tuple[MetaData, dict[str, Table]]:
         UniqueConstraint("tbl", "row_id", "field", "loser_hlc", "loser_site", name="uq_sync_conflicts_loser"),
         Index("ix_sync_conflicts_row", "tbl", "row_id"),
     )
+    add_org_tables(metadata)
     return metadata, rows
 
 

@@ -63,3 +63,48 @@ def test_compact_command_reports_what_it_removed(tmp_path: Path, capsys: pytest.
     store.close()
     assert main(["compact", "--database-url", url, "--horizon-days", "0"]) == 0
     assert "log floor" in capsys.readouterr().out
+
+
+def test_device_offline_past_the_horizon_resnapshots_and_keeps_its_unsent_edits(live_server: Any, tmp_path: Path) -> None:
+    """After compaction, an old device gets a fresh snapshot, drops rows deleted meanwhile, and still pushes its edits."""
+    import asyncio
+
+    from fieldsync.sdk import Replica, SyncClient
+
+    server = live_server(compaction_horizon_days=0.0)
+    user = str(uuid.uuid4())
+    old = Replica.open(tmp_path / "old.db")
+    other = Replica.open(tmp_path / "other.db")
+    old_client = SyncClient(server.ws_url, replica=old, token=server.token(user_id=user, site=old.site))
+    other_client = SyncClient(server.ws_url, replica=other, token=server.token(user_id=user, site=other.site))
+    try:
+        keep = other.insert("accounts", {"name": "kept"})
+        doomed = other.insert("accounts", {"name": "deleted while away"})
+        other_client.sync_once(timeout=30)
+        old_client.sync_once(timeout=30)
+        assert old.get("accounts", doomed.id) is not None
+        # The old device goes away with unsent work; meanwhile the other deletes a row and edits another.
+        old.update("accounts", keep.id, {"tier": "A"})
+        mine = old.insert("leads", {"name": "made offline"})
+        other.delete("accounts", doomed.id)
+        other.update("accounts", keep.id, {"industry": "energy"})
+        other_client.sync_once(timeout=30)
+        other.update("accounts", keep.id, {"phone": "+862155550100"})
+        other_client.sync_once(timeout=30)
+        hub = server.app.state.hub
+        report = asyncio.run_coroutine_threadsafe(server.app.state.ops.compact_now(), hub._loop).result(30)
+        assert report.changes > 0 and hub.log_floor > 0
+        old_client.sync_once(timeout=30)
+        other_client.sync_once(timeout=30)
+        assert old.get("accounts", doomed.id) is None
+        got = old.get("accounts", keep.id)
+        assert got is not None and got.values["tier"] == "A" and got.values["industry"] == "energy"
+        assert old.get("leads", mine.id) is not None and old.pending_count == 0
+        there = other.get("accounts", keep.id)
+        assert there is not None and there.values["tier"] == "A"
+        assert other.get("leads", mine.id) is not None
+    finally:
+        old_client.stop()
+        other_client.stop()
+        old.close()
+        other.close()

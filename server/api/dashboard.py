@@ -1,0 +1,195 @@
+"""The managers' live visit log: the page at ``/dashboard`` and its REST API under ``/v1/dashboard``.
+
+Every data endpoint takes the same bearer access token as the sync hub and
+answers only what the signed-in user's read scope reaches, computed here on
+the server (``fieldsync.server.dashboard.access``). The page is a hub client:
+it learns *which* visits changed from its scoped live feed and re-fetches
+them here. See ``docs/dashboard.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
+
+from fieldsync.server.dashboard.access import Viewer, viewer_for
+from fieldsync.server.dashboard.conflicts import check_restore, name_writers, open_conflicts, record_conflicts, restore_job
+from fieldsync.server.dashboard.day import day_view
+from fieldsync.server.dashboard.export import csv_chunks
+from fieldsync.server.dashboard.queries import VisitFilter, VisitQueries
+from fieldsync.server.settings import Settings
+from fieldsync.server.sync_api import bearer
+from fieldsync.sync import errors as E
+
+STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
+TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml",
+         ".html": "text/html; charset=utf-8"}
+TILE_SETTING = "dashboard_tile_url"
+TABLES = ("visits", "accounts", "contacts", "leads", "opportunities", "tasks")
+
+
+def tile_url(settings: Settings) -> str | None:
+    """The optional map tile URL template (``{z}/{x}/{y}``), or None: the map is drawn without tiles."""
+    # A ``Settings.dashboard_tile_url`` field is used once Settings has one; until then ``Settings.extra``.
+    url = getattr(settings, TILE_SETTING, None) or (settings.extra or {}).get(TILE_SETTING) or None
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return url
+
+
+def _csp(settings: Settings) -> str:
+    tiles = tile_url(settings)
+    img = "'self' data:" + (f" {urlsplit(tiles).scheme}://{urlsplit(tiles).netloc}" if tiles else "")
+    return (f"default-src 'self'; img-src {img}; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+async def _viewer(request: Request, authorization: str | None) -> Viewer:
+    hub = request.app.state.hub
+    principal = await asyncio.to_thread(bearer, hub, authorization)
+    return await asyncio.to_thread(viewer_for, hub, principal)
+
+
+def _filter(rep: str | None, start: str | None, end: str | None, verdict: str | None, account: str | None, ids: str | None = None) -> VisitFilter:
+    return VisitFilter.parse(rep=rep, start=start, end=end, verdict=verdict, account=account, ids=ids)
+
+
+def build_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["dashboard"])
+    headers = {"Content-Security-Policy": _csp(settings), "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+               "Cache-Control": "no-cache"}
+
+    @router.get("/dashboard", include_in_schema=False)
+    async def page() -> HTMLResponse:
+        """The dashboard page (plain HTML, CSS and ES modules; no build step, no CDN)."""
+        return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"), headers=headers)
+
+    @router.get("/dashboard/static/{name}", include_in_schema=False)
+    async def static(name: str) -> FileResponse:
+        """One static file of the page."""
+        path = (STATIC / name).resolve()
+        if path.parent != STATIC or path.suffix not in TYPES or not path.is_file():
+            raise HTTPException(status_code=404)
+        return FileResponse(path, media_type=TYPES[path.suffix], headers=headers)
+
+    @router.get("/v1/dashboard/me")
+    async def me(request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        """Who is signed in, whether they see a team, the people they may filter by, and the map tile setting."""
+        viewer = await _viewer(request, authorization)
+        return {"user": viewer.user_id, "name": viewer.name_of(viewer.user_id) or viewer.user_id, "team": viewer.team,
+                "people": viewer.people(), "tile_url": tile_url(settings)}
+
+    @router.get("/v1/dashboard/visits")
+    async def visits(
+        request: Request,
+        authorization: str | None = Header(default=None),
+        rep: str | None = Query(default=None, max_length=4000, description="comma-separated user ids"),
+        start: str | None = Query(default=None, max_length=40, description="ISO 8601 instant, inclusive"),
+        end: str | None = Query(default=None, max_length=40, description="ISO 8601 instant, exclusive"),
+        verdict: str | None = Query(default=None, max_length=100, description="verified, out_of_range, suspect, none, suspicious"),
+        account: str | None = Query(default=None, max_length=200, description="account id or part of its name"),
+        ids: str | None = Query(default=None, max_length=20000, description="only these visit ids (live re-fetch)"),
+        limit: int = Query(default=100, ge=1, le=500),
+        offset: int = Query(default=0, ge=0, le=10_000_000),
+    ) -> dict[str, Any]:
+        """The visit log: filtered, scope-limited, paginated, with the total count."""
+        viewer = await _viewer(request, authorization)
+        f = _filter(rep, start, end, verdict, account, ids)
+        return await asyncio.to_thread(VisitQueries(request.app.state.store, viewer).page, f, limit=limit, offset=offset)
+
+    @router.get("/v1/dashboard/visits.csv")
+    async def visits_csv(
+        request: Request,
+        authorization: str | None = Header(default=None),
+        rep: str | None = Query(default=None, max_length=4000),
+        start: str | None = Query(default=None, max_length=40),
+        end: str | None = Query(default=None, max_length=40),
+        verdict: str | None = Query(default=None, max_length=100),
+        account: str | None = Query(default=None, max_length=200),
+    ) -> StreamingResponse:
+        """The whole filtered visit log as CSV."""
+        viewer = await _viewer(request, authorization)
+        f = _filter(rep, start, end, verdict, account)
+        queries = VisitQueries(request.app.state.store, viewer)
+        await asyncio.to_thread(queries.check, f)  # refuse out-of-scope filters before the response starts
+        return StreamingResponse(csv_chunks(queries.iter_all(f), viewer.hidden("visits")), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": 'attachment; filename="visits.csv"'})
+
+    @router.get("/v1/dashboard/day")
+    async def day(
+        request: Request,
+        authorization: str | None = Header(default=None),
+        rep: str | None = Query(default=None, max_length=36, description="user id (default: the signed-in user)"),
+        start: str = Query(max_length=40, description="start of the day, ISO 8601 instant"),
+        end: str = Query(max_length=40, description="end of the day, ISO 8601 instant"),
+    ) -> dict[str, Any]:
+        """One rep's day: visits in route order with planned (account) and actual (check-in) points in WGS-84."""
+        viewer = await _viewer(request, authorization)
+        f = _filter(rep or viewer.user_id, start, end, None, None)
+        result = await asyncio.to_thread(day_view, VisitQueries(request.app.state.store, viewer), f)
+        return {**result, "tile_url": tile_url(settings)}
+
+    @router.get("/v1/dashboard/funnel")
+    async def funnel(
+        request: Request,
+        authorization: str | None = Header(default=None),
+        rep: str | None = Query(default=None, max_length=4000),
+        start: str | None = Query(default=None, max_length=40),
+        end: str | None = Query(default=None, max_length=40),
+        account: str | None = Query(default=None, max_length=200),
+    ) -> dict[str, Any]:
+        """Per rep for the range: planned, checked in, verified, done, suspicious; dwell and mean distance."""
+        viewer = await _viewer(request, authorization)
+        f = _filter(rep, start, end, None, account)
+        return await asyncio.to_thread(VisitQueries(request.app.state.store, viewer).funnel, f)
+
+    @router.get("/v1/dashboard/conflicts")
+    async def conflicts(request: Request, authorization: str | None = Header(default=None),
+                        table: str = Query(default="visits", max_length=32)) -> dict[str, Any]:
+        """Unresolved conflicts of records in the user's read scope, newest first."""
+        viewer = await _viewer(request, authorization)
+        if table not in TABLES:
+            raise E.ValidationError(E.UNKNOWN_TABLE)
+        store = request.app.state.store
+        found = await asyncio.to_thread(open_conflicts, store, viewer, table)
+        found = await asyncio.to_thread(name_writers, request.app.state.hub.devices, viewer, found)
+        if table == "visits" and found:
+            ids = tuple(dict.fromkeys(c["row_id"] for c in found))[:500]
+            page = await asyncio.to_thread(VisitQueries(store, viewer).page, VisitFilter(ids=ids), limit=500)
+            visits = {v["id"]: v for v in page["items"]}
+            for c in found:
+                v = visits.get(c["row_id"])
+                c["visit"] = None if v is None else {"rep_name": v["rep_name"], "account": (v["account"] or {}).get("name"),
+                                                     "planned_start": v.get("planned_start")}
+        return {"conflicts": found}
+
+    @router.get("/v1/dashboard/records/{table}/{row_id}/conflicts")
+    async def history(table: str, row_id: str, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        """The conflict history of one record (refused outside the user's read scope)."""
+        viewer = await _viewer(request, authorization)
+        if table not in TABLES:
+            raise E.ValidationError(E.UNKNOWN_TABLE)
+        found = await asyncio.to_thread(record_conflicts, request.app.state.store, viewer, table, row_id.lower())
+        return {"conflicts": await asyncio.to_thread(name_writers, request.app.state.hub.devices, viewer, found)}
+
+    @router.post("/v1/dashboard/conflicts/{conflict_id}/restore")
+    async def restore(conflict_id: int, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        """Write a losing value back as a server write; it syncs to every device holding the record."""
+        viewer = await _viewer(request, authorization)
+        hub = request.app.state.hub
+        if not 0 < conflict_id < 2**62:
+            raise E.AuthError(E.OUT_OF_SCOPE, "no such conflict in your scope")
+        table, raw = await asyncio.to_thread(check_restore, hub.store, viewer, conflict_id)
+        outcome = await hub.write(restore_job(hub.store, table, raw))
+        return {"restored": True, "table": table, "row_id": raw["row_id"], "field": raw["field"], "value": raw["loser"]["value"],
+                "seq": outcome.ack.get("seq")}
+
+    return router
+
+
+__all__ = ["TILE_SETTING", "build_router", "tile_url"]

@@ -1,0 +1,136 @@
+"""Conflict history for the dashboard: list what lost, and restore a losing value as a server write.
+
+``sync_conflicts`` keeps one row per losing write with the row's owner and
+department at the time, so the list of open conflicts is scope-filtered in
+SQL like the visit log. Restoring writes the loser's value back through
+``Hub.write`` (``SqlChangeStore.server_write``): it is a new change by the
+server, later than everything the record has seen, so it wins under
+last-writer-wins and ``server_wins`` and syncs to every device holding the
+record. Evidence (``first_write_wins``), ``max``/``min`` fields and
+server-only fields cannot be restored this way -- by design nobody rewrites
+them -- and neither can an update that lost to a delete; those are refused
+with a typed error.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select, update
+
+from fieldsync.server.dashboard.access import Viewer, rowset_clause
+from fieldsync.sync import errors as E
+from fieldsync.sync.schema import is_uuid
+
+RESTORABLE_RULES = frozenset({"lww", "server_wins"})
+MAX_OPEN = 200
+
+
+def _public(viewer: Viewer, table: str, raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": raw["id"], "table": table, "row_id": raw["row_id"], "field": raw["field"], "kind": raw["kind"],
+        "winner": raw["winner"], "loser": raw["loser"], "resolved": raw["resolved"], "at_ms": raw["at_ms"],
+        "restorable": restorable(viewer, table, raw) is None,
+    }
+
+
+def name_writers(devices: Any, viewer: Viewer, conflicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``by`` (the writer's display name, via the device registry) to each side of each conflict (blocking)."""
+    names: dict[str, str | None] = {"server": "server"}
+    for c in conflicts:
+        for side in ("winner", "loser"):
+            site = c[side].get("site")
+            if site and site not in names:
+                device = devices.get(site)
+                names[site] = None if device is None else viewer.name_of(device.user_id)
+            c[side] = {**c[side], "by": names.get(site or "")}
+    return conflicts
+
+
+def restorable(viewer: Viewer, table: str, raw: dict[str, Any]) -> str | None:
+    """Why a conflict cannot be restored (None: it can)."""
+    from fieldsync.sync.crm import CRM_SCHEMA
+
+    if raw.get("kind") != "value":
+        return "an update that lost to a delete cannot be restored here"
+    try:
+        fld = CRM_SCHEMA.table(table).field(str(raw.get("field")))
+    except E.FieldSyncError:
+        return "unknown field"
+    if fld.server_only or fld.rule not in RESTORABLE_RULES:
+        return "this field keeps its first or extreme value by design"
+    if raw.get("resolved"):
+        return "already restored"
+    return None
+
+
+def record_conflicts(store: Any, viewer: Viewer, table: str, row_id: str) -> list[dict[str, Any]]:
+    """The conflict history of one record the viewer may read (blocking)."""
+    if not is_uuid(row_id):
+        raise E.ValidationError(E.BAD_ROW_ID)
+    current = store.row_scopes(table, [row_id]).get(row_id)
+    if current is None or not viewer.reads(table, row_id, *current):
+        raise E.AuthError(E.OUT_OF_SCOPE, "the record is outside your read scope")
+    hidden = viewer.hidden(table)
+    found = [c for c in store.conflicts(table, row_id) if str(c.get("field")) not in hidden]
+    return [_public(viewer, table, {**c, "row_id": row_id}) for c in found]
+
+
+def open_conflicts(store: Any, viewer: Viewer, table: str = "visits", *, limit: int = MAX_OPEN) -> list[dict[str, Any]]:
+    """Unresolved conflicts of records in the viewer's read scope, newest first (blocking)."""
+    t = store.t_conflicts
+    cond = rowset_clause(t, viewer.rowset(table), row_id="row_id")
+    if table == "visits" and not viewer.team:
+        cond = t.c.owner_id == viewer.user_id
+    query = (select(t.c.id, t.c.row_id, t.c.body, t.c.resolved, t.c.committed_ms)
+             .where(t.c.tbl == table, t.c.resolved.is_(False), cond).order_by(t.c.id.desc()).limit(limit))
+    hidden = viewer.hidden(table)
+    out = []
+    with store.engine.connect() as conn:
+        for cid, row_id, body, resolved, at_ms in conn.execute(query):
+            raw = {"id": cid, "row_id": row_id, **json.loads(body), "resolved": bool(resolved), "at_ms": at_ms}
+            if raw["field"] not in hidden:
+                out.append(_public(viewer, table, raw))
+    return out
+
+
+def load_conflict(store: Any, conflict_id: int) -> tuple[str, dict[str, Any]]:
+    """``(table, conflict)`` of one conflict-history entry (blocking)."""
+    t = store.t_conflicts
+    with store.engine.connect() as conn:
+        row = conn.execute(select(t.c.id, t.c.tbl, t.c.row_id, t.c.body, t.c.resolved, t.c.committed_ms).where(t.c.id == conflict_id)).first()
+    if row is None:
+        raise E.AuthError(E.OUT_OF_SCOPE, "no such conflict in your scope")
+    return row[1], {"id": row[0], "row_id": row[2], **json.loads(row[3]), "resolved": bool(row[4]), "at_ms": row[5]}
+
+
+def check_restore(store: Any, viewer: Viewer, conflict_id: int) -> tuple[str, dict[str, Any]]:
+    """The conflict to restore, once the viewer may write the record and the field may be restored (blocking)."""
+    table, raw = load_conflict(store, conflict_id)
+    row_id = raw["row_id"]
+    current = store.row_scopes(table, [row_id]).get(row_id)
+    if current is None or not viewer.reads(table, row_id, *current) or viewer.hidden(table) & {raw["field"]}:
+        raise E.AuthError(E.OUT_OF_SCOPE, "no such conflict in your scope")
+    if not viewer.writes(table, row_id, *current):
+        raise E.AuthError(E.OUT_OF_SCOPE, "the record is outside your write scope")
+    why = restorable(viewer, table, raw)
+    if why is not None:
+        raise E.AuthError(E.FORBIDDEN, why)
+    return table, raw
+
+
+def restore_job(store: Any, table: str, raw: dict[str, Any]) -> Any:
+    """The writer-thread job: write the loser's value back as the server, then mark the entry resolved."""
+
+    def job() -> Any:
+        outcome = store.server_write(table, raw["row_id"], {raw["field"]: raw["loser"]["value"]})
+        t = store.t_conflicts
+        with store.engine.begin() as conn:
+            conn.execute(update(t).where(t.c.id == raw["id"]).values(resolved=True))
+        return outcome
+
+    return job
+
+
+__all__ = ["check_restore", "name_writers", "open_conflicts", "record_conflicts", "restorable", "restore_job"]

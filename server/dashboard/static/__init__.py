@@ -1,0 +1,1 @@
+"""The dashboard page's static files (HTML, CSS, ES modules, SVG); a package only so that setuptools ships them."""

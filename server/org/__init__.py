@@ -1,0 +1,1 @@
+"""Organisation, roles, data scopes, devices, audit and erasure (``docs/security.md``)."""
