@@ -60,11 +60,21 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from fieldsync.server.app import create_app
+    from fieldsync.server.logs import configure_logging
     from fieldsync.server.settings import Settings
 
     settings = Settings.from_env()
     overrides = {k: v for k, v in {"host": args.host, "port": args.port, "database_url": args.database_url}.items() if v is not None}
     settings = settings.with_(**overrides)
+    configure_logging(args.log_level)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, ws_per_message_deflate=True)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        log_config=None,
+        ws_per_message_deflate=True,
+        ws_max_size=settings.max_frame_bytes,
+    )
     return 0

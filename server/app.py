@@ -19,6 +19,7 @@ from fieldsync.server.auth.routes import build_router as auth_router
 from fieldsync.server.auth.service import AuthService
 from fieldsync.server.errors import install_error_handlers
 from fieldsync.server.hub import Hub
+from fieldsync.server.logs import RequestIdMiddleware
 from fieldsync.server.org.routes import build_router as admin_router
 from fieldsync.server.settings import Settings
 from fieldsync.server.store import open_store
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="FieldSync", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
 
     @app.get("/health", tags=["ops"])

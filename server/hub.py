@@ -61,6 +61,7 @@ from fieldsync.server.org.audit import AuditLog
 from fieldsync.server.org.devices import DeviceRegistry
 from fieldsync.server.org.scopes import OWNER_FIELDS, ScopeView, compute_view
 from fieldsync.server.org.store import OrgStore
+from fieldsync.server import logs
 from fieldsync.server.settings import Settings
 from fieldsync.server.store.base import BatchOutcome, ChangeStore, LogEntry, Principal
 from fieldsync.sync import errors as E
@@ -467,6 +468,8 @@ class Hub:
                 raise
             if principal.site != hello.site:
                 raise E.AuthError(E.SITE_MISMATCH, "the hello site is not the token's site")
+            logs.device.set(principal.site)
+            logs.user.set(principal.user_id)
             if hello.schema > self.schema.version:
                 raise E.ProtocolError(E.SCHEMA_TOO_NEW, f"server schema is {self.schema.version}")
             cursor = parse_cursor(hello.cursor, head=self.head, n_tables=len(self.schema.tables))
