@@ -82,6 +82,32 @@ def server(database_url: str | None, **env: str) -> Iterator[tuple[str, subproce
         proc.wait(timeout=30)
 
 
+@contextmanager
+def servers(database_url: str | None, count: int) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
+    """``count`` hub processes sharing one store (PostgreSQL for more than one)."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        yield [stack.enter_context(server(database_url)) for _ in range(count)]
+
+
+@contextmanager
+def pg_schema(base: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test") -> Iterator[str]:
+    """A URL on a fresh PostgreSQL schema, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = "fsbench_" + uuid.uuid4().hex[:10]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        yield f"{base}?options=-csearch_path%3D{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -148,9 +174,9 @@ def summary(name: str, values: list[float], unit: str, baseline: float | None = 
     return text
 
 
-async def bench_ingest(base: str, *, pushers: int, batches: int, rows_per_batch: int) -> float:
-    """Field changes per second through the hub (acked = durable)."""
-    devices = [await Device.open(base, live=False) for _ in range(pushers)]
+async def bench_ingest(bases: list[str], *, pushers: int, batches: int, rows_per_batch: int) -> float:
+    """Field changes per second through the hub(s) (acked = durable); pushers spread over the hubs."""
+    devices = [await Device.open(bases[i % len(bases)], live=False) for i in range(pushers)]
     for d in devices:
         await d.until_done()
     payloads = [[d.changes(rows_per_batch) for _ in range(batches)] for d in devices]
@@ -170,13 +196,19 @@ async def bench_ingest(base: str, *, pushers: int, batches: int, rows_per_batch:
     return sum(counts) / elapsed
 
 
-async def bench_fanout(base: str, *, receivers: int, pushes: int) -> tuple[list[float], float]:
-    """Push-to-receipt latency (ms) on every other connected device."""
-    sender = await Device.open(base)
+async def bench_fanout(bases: list[str], pids: list[int], *, receivers: int, pushes: int) -> tuple[list[float], float]:
+    """Push-to-receipt latency (ms) on every other connected device (receivers spread over the hubs).
+
+    Also returns the hubs' memory per connection (KB), from RSS before and after connecting.
+    """
+    sender = await Device.open(bases[0])
     await sender.until_done()
+    before = sum(rss_mb(pid) for pid in pids)
     devices = []
     for i in range(0, receivers, 50):
-        group = await asyncio.gather(*(Device.open(base, compression=False) for _ in range(min(50, receivers - i))))
+        group = await asyncio.gather(
+            *(Device.open(bases[(i + k) % len(bases)], compression=False) for k in range(min(50, receivers - i)))
+        )
         devices.extend(group)
     await asyncio.gather(*(d.until_done() for d in devices))
     latencies: list[float] = []
@@ -203,10 +235,10 @@ async def bench_fanout(base: str, *, receivers: int, pushes: int) -> tuple[list[
         await sender.push([change])
         await asyncio.sleep(0.05)
     await asyncio.wait_for(asyncio.gather(*listeners), 120)
-    rss = float("nan")
+    per_conn_kb = (sum(rss_mb(pid) for pid in pids) - before) * 1024 / receivers
     for d in [sender, *devices]:
         await d.ws.close()
-    return latencies, rss
+    return latencies, per_conn_kb
 
 
 def pct(values: list[float], q: float) -> float:
@@ -246,45 +278,61 @@ def run_async(fn: Callable[[], Awaitable[Any]]) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--pg", action="store_true", help="use a fresh schema on the local PostgreSQL")
+    parser.add_argument("--hubs", type=int, default=1, help="hub processes sharing the store (PostgreSQL for >1)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=["ingest", "fanout", "initial", "bytes"], default=None)
     parser.add_argument("--rows", type=int, default=100_000, help="rows for the initial-sync benchmark")
     parser.add_argument("--devices", default="100,1000", help="receiver counts for fan-out")
     args = parser.parse_args(argv)
-    store = args.database_url or "SQLite (WAL)"
-    print(f"FieldSync hub benchmarks; store: {store.split('@')[-1]}; {os.cpu_count()} CPUs; runs={args.runs}")
+    if args.pg and args.database_url is None:
+        with pg_schema() as url:
+            return run_all(args, url)
+    return run_all(args, args.database_url)
+
+
+def run_all(args: argparse.Namespace, url: str | None) -> int:
+    store = "PostgreSQL" if url and url.startswith("postgresql") else "SQLite (WAL)"
+    print(f"FieldSync hub benchmarks; store: {store}; hubs: {args.hubs}; {os.cpu_count()} CPUs; runs={args.runs}")
+    if args.hubs > 1 and store != "PostgreSQL":
+        raise SystemExit("several hubs need a shared PostgreSQL store: add --pg")
 
     if args.only in (None, "bytes"):
         raw, deflated = bytes_per_change()
         print(f"{'bytes per field change on the wire':<44} raw {raw:,.0f} B, deflated {deflated:,.0f} B (500-change push frame)")
 
     if args.only in (None, "ingest"):
-        with server(args.database_url) as (base, proc):
-            rates = [run_async(lambda: bench_ingest(base, pushers=4, batches=10, rows_per_batch=100)) for _ in range(args.runs)]
+        with servers(url, args.hubs) as hubs:
+            bases = [b for b, _ in hubs]
+            rates = [run_async(lambda: bench_ingest(bases, pushers=4, batches=10, rows_per_batch=100)) for _ in range(args.runs)]
             print(summary("ingest (4 devices, 500-change batches)", rates, "changes/s"))
-            print(f"{'server RSS after ingest':<44} {rss_mb(proc.pid):,.0f} MB")
+            print(f"{'hub RSS after ingest':<44} {sum(rss_mb(p.pid) for _, p in hubs):,.0f} MB over {args.hubs} process(es)")
 
     if args.only in (None, "fanout"):
         for n in [int(x) for x in args.devices.split(",")]:
-            with server(args.database_url) as (base, proc):
-                p50s, p99s = [], []
+            with servers(url, args.hubs) as hubs:
+                bases, pids = [b for b, _ in hubs], [p.pid for _, p in hubs]
+                p50s, p99s, per_conn = [], [], []
                 for _ in range(args.runs):
-                    lat, _ = run_async(lambda: bench_fanout(base, receivers=n, pushes=20))
+                    lat, kb = run_async(lambda: bench_fanout(bases, pids, receivers=n, pushes=20))
                     p50s.append(pct(lat, 0.50))
                     p99s.append(pct(lat, 0.99))
+                    per_conn.append(kb)
                 print(summary(f"fan-out p50, {n} devices", p50s, "ms"))
                 print(summary(f"fan-out p99, {n} devices", p99s, "ms"))
-                print(f"{'server RSS with ' + str(n) + ' connections (after)':<44} {rss_mb(proc.pid):,.0f} MB")
+                print(summary(f"hub memory per connection, {n} devices", per_conn, "KB"))
+                print(f"{'hub RSS with ' + str(n) + ' connections (after)':<44} {sum(rss_mb(p) for p in pids):,.0f} MB")
 
     if args.only in (None, "initial"):
-        with server(args.database_url) as (base, proc):
+        with servers(url, args.hubs) as hubs:
+            base, proc = hubs[0]
             t0 = time.perf_counter()
             run_async(lambda: preload(base, args.rows))
             print(f"{'preload ' + format(args.rows, ',') + ' rows':<44} {time.perf_counter() - t0:,.1f} s")
-            results = [run_async(lambda: bench_initial_sync(base)) for _ in range(args.runs)]
+            results = [run_async(lambda: bench_initial_sync(hubs[-1][0])) for _ in range(args.runs)]
             print(summary(f"initial sync of {args.rows:,} rows (wire only)", [r[0] for r in results], "s"))
             print(f"{'initial sync bytes (uncompressed frames)':<44} {results[0][2] / 1e6:,.1f} MB for {results[0][1]:,} rows")
-            print(f"{'server RSS after initial syncs':<44} {rss_mb(proc.pid):,.0f} MB")
+            print(f"{'hub RSS after initial syncs':<44} {rss_mb(proc.pid):,.0f} MB")
     return 0
 
 
