@@ -184,6 +184,9 @@ class Hub:
         self.recent: deque[LogEntry] = deque(maxlen=RECENT_WINDOW)
         self.head = 0
         self.log_floor = 0  # newest sequence compacted away (set by the ops module)
+        self.push_listeners: list[Callable[[BatchOutcome], None]] = []  # after each push (metrics)
+        self.lag_listeners: list[Callable[[float], None]] = []  # fan-out lag of each live frame (metrics)
+        self.published_at: deque[tuple[int, float]] = deque(maxlen=4096)  # (head, monotonic time) of recent publishes
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-writer")
         self._loop: asyncio.AbstractEventLoop | None = None
         self.listeners: list[Callable[[list[LogEntry]], None]] = []
@@ -267,6 +270,8 @@ class Hub:
             return self.store.apply_batch(principal, msg.batch, digest, changes, all_rejects, len(msg.changes))
 
         outcome = await self.write(job)
+        for listener in self.push_listeners:
+            listener(outcome)
         return outcome.ack
 
     async def server_write(self, table: str, row_id: str, values: dict[str, Any]) -> BatchOutcome:
@@ -292,11 +297,23 @@ class Hub:
         fresh = [e for e in entries if e.seq > self.head]
         self.recent.extend(fresh)
         self.head = fresh[-1].seq
+        self.published_at.append((self.head, time.monotonic()))
         for conn in self.connections:
             if conn.live:
                 conn.wake.set()
         for listener in self.listeners:
             listener(fresh)
+
+    def _report_lag(self, position: int) -> None:
+        """Seconds from publishing ``position`` to sending it to a device (fan-out lag), to the lag listeners."""
+        if not self.lag_listeners:
+            return
+        for seq, at in reversed(self.published_at):
+            if seq <= position:
+                lag = time.monotonic() - at
+                for listener in self.lag_listeners:
+                    listener(lag)
+                return
 
     async def catch_up_from_store(self) -> None:
         """Pull entries committed by other hub processes into the window (notifier wake-up)."""
@@ -358,6 +375,7 @@ class Hub:
                 conn.position = entries[-1].seq
                 if scoped.bodies or rows:
                     await conn.send(P.changes_frame(rows=rows, changes=scoped.bodies, seq=f"c:{conn.position}"))
+                    self._report_lag(conn.position)
 
     # --- scopes that change under a device ---------------------------------------------
 

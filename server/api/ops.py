@@ -2,8 +2,9 @@
 
 * ``GET /ready`` — 200 when the store answers and the notifier is connected, else 503 (``FS-9002``);
   ``/health`` (liveness) is in the app itself.
-* ``GET /metrics`` — Prometheus text format: connected devices, initial syncs in progress, changes committed,
-  fan-out lag and per-device queue depth, notifications received.
+* ``GET /metrics`` — Prometheus text format: connected devices, initial syncs in progress, pushes, changes
+  committed, rejects by code, conflicts, fan-out lag (histogram) and the deepest per-device queue,
+  notifications received.
 
 At start this module connects the configured notifier (``fieldsync.server.notify``): every commit of this
 process is announced, every announcement from another process makes this hub read the change log after its
@@ -18,7 +19,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from fieldsync.server.compaction import CompactionReport, compact, log_floor
 from fieldsync.server.notify import make_notifier
@@ -39,6 +40,13 @@ class Ops:
         self.registry = CollectorRegistry()
         self.changes = Counter("fieldsync_changes_committed", "Changes committed to the log and fanned out", registry=self.registry)
         self.notes = Counter("fieldsync_notifications_received", "Wake-ups received from other hub processes", registry=self.registry)
+        self.pushes = Counter("fieldsync_pushes", "Push batches answered (duplicates included)", ["duplicate"], registry=self.registry)
+        self.rejects = Counter("fieldsync_rejects", "Changes rejected, by error code", ["code"], registry=self.registry)
+        self.conflicts = Counter("fieldsync_conflicts", "Writes that lost to a concurrent write", registry=self.registry)
+        self.lag = Histogram(
+            "fieldsync_fanout_lag_seconds", "From commit to the live frame leaving for a device", registry=self.registry,
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+        )
         Gauge("fieldsync_connected_devices", "Open device connections", registry=self.registry).set_function(lambda: len(self.hub.connections))
         Gauge("fieldsync_initial_syncs_in_progress", "Connections still in their initial sync", registry=self.registry).set_function(
             lambda: sum(1 for c in self.hub.connections if not c.live)
@@ -54,6 +62,8 @@ class Ops:
 
     async def start(self) -> None:
         self.hub.listeners.append(self._on_commit)
+        self.hub.push_listeners.append(self._on_push)
+        self.hub.lag_listeners.append(self.lag.observe)
         await self.notifier.start(self._wake)
         if not self.app.state.settings.is_sqlite:  # a shared store may have other writers: poll as a safety net
             self._poller = asyncio.create_task(self._poll())
@@ -82,6 +92,13 @@ class Ops:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.notifier.stop()
+
+    def _on_push(self, outcome: Any) -> None:
+        self.pushes.labels(duplicate=str(outcome.duplicate).lower()).inc()
+        if not outcome.duplicate:
+            for reject in outcome.ack.get("rejects", ()):
+                self.rejects.labels(code=reject["code"]).inc()
+        self.conflicts.inc(len(outcome.conflicts))
 
     def _on_commit(self, entries: list[Any]) -> None:
         self.changes.inc(len(entries))

@@ -61,10 +61,16 @@ def test_metrics_and_readiness(live_server: Any, raw_client: Any) -> None:
     async def scenario() -> None:
         a, _ = await raw_client.connect(server)
         await a.sync_to_done()
-        await a.push([a.change(str(uuid.uuid4()), "name", "m")])
+        b, _ = await raw_client.connect(server)
+        await b.sync_to_done()
+        await a.push([a.change(str(uuid.uuid4()), "name", "m"), a.change(str(uuid.uuid4()), "nope", 1)])
+        await b.until("changes")
         text = httpx.get(server.http_url + "/metrics").text
-        assert "fieldsync_connected_devices 1.0" in text
-        assert "fieldsync_changes_committed_total" in text
+        assert "fieldsync_connected_devices 2.0" in text
+        assert 'fieldsync_pushes_total{duplicate="false"} 1.0' in text
+        assert 'fieldsync_rejects_total{code="FS-2002"} 1.0' in text
+        assert "fieldsync_fanout_lag_seconds_count" in text and "fieldsync_changes_committed_total" in text
+        await b.close()
         await a.close()
 
     asyncio.run(scenario())
