@@ -20,7 +20,8 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -68,8 +69,6 @@ def attach(
         tmp = folder / f".{sha}.tmp"
         tmp.write_bytes(data)
         os.replace(tmp, target)
-    with _connect(replica) as conn:
-        conn.execute("INSERT OR IGNORE INTO _uploads (sha256, size) VALUES (?, ?)", (sha, len(data)))
     when = recorded_at or datetime.now(timezone.utc)
     values: dict[str, Any] = {
         "sha256": sha,
@@ -84,13 +83,17 @@ def attach(
     }
     if record is not None:
         values["record_table"], values["record_id"] = record
-    return replica.insert("attachments", {k: v for k, v in values.items() if v is not None})
+    with _uploads(replica) as conn:  # the row and its upload bookkeeping: one transaction
+        conn.execute("INSERT OR IGNORE INTO _uploads (sha256, size) VALUES (?, ?)", (sha, len(data)))
+        return replica.insert("attachments", {k: v for k, v in values.items() if v is not None})
 
 
-def _connect(replica: Replica) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(replica.path), timeout=30, isolation_level=None)
-    conn.execute(_TABLE)
-    return conn
+@contextmanager
+def _uploads(replica: Replica) -> Iterator[sqlite3.Connection]:
+    """The replica's own connection (encrypted replicas included), with the uploads table in place."""
+    with replica._tx() as conn:
+        conn.execute(_TABLE)
+        yield conn
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,7 @@ class Uploader:
 
     def pending(self) -> list[tuple[str, int]]:
         """(sha256, size) of attachments whose bytes are not on the server yet."""
-        with _connect(self.replica) as conn:
+        with _uploads(self.replica) as conn:
             return [(r[0], r[1]) for r in conn.execute("SELECT sha256, size FROM _uploads WHERE done = 0 ORDER BY rowid")]
 
     def upload_pending(self) -> UploadReport:
@@ -171,7 +174,7 @@ class Uploader:
                 offset = int(body["received"])
                 if body["complete"]:
                     break
-        with _connect(self.replica) as conn:
+        with _uploads(self.replica) as conn:
             conn.execute("UPDATE _uploads SET done = 1 WHERE sha256 = ?", (sha,))
         return sent
 

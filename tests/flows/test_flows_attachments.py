@@ -180,3 +180,18 @@ def test_corrupted_upload_is_refused_and_nothing_stored(live_server: Any) -> Non
     assert status == {"sha256": sha, "received": 0, "complete": False}
     wrong_offset = httpx.put(f"{server.http_url}/v1/attachments/{'1' * 64}", params={"offset": 5, "total": 10}, content=b"x", headers=headers)
     assert wrong_offset.status_code == 409 and wrong_offset.json()["error"]["detail"]["offset"] == 0
+
+
+def test_attachments_work_on_an_encrypted_replica(live_server: Any, tmp_path: Path) -> None:
+    """A photo attached on an encrypted replica is queued and uploaded like on a plain one."""
+    server = live_server()
+    replica = Replica.open(tmp_path / "secret.db", key="correct horse battery")
+    token = server.token(site=replica.site)
+    client = SyncClient(server.ws_url, replica=replica, token=token)
+    uploader = Uploader(server.http_url, replica=replica, token=token)
+    _OPEN.append((replica, client, uploader))
+    attach(replica, b"\x89PNG fake visit photo bytes", kind="visit_photo", mime="image/png")
+    assert len(uploader.pending()) == 1
+    client.sync_once(timeout=30)
+    assert uploader.upload_pending().uploaded == 1 and uploader.pending() == []
+    assert b"fake visit photo" not in (tmp_path / "secret.db").read_bytes()
