@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from fieldsync.server.api import ROUTER_MODULES
+from fieldsync.server.api import AUTHENTICATED, ROUTER_MODULES
 from fieldsync.server.auth.routes import build_router as auth_router
 from fieldsync.server.auth.service import AuthService
 from fieldsync.server.errors import install_error_handlers
@@ -24,6 +24,7 @@ from fieldsync.server.org.routes import build_router as admin_router
 from fieldsync.server.settings import Settings
 from fieldsync.server.store import open_store
 from fieldsync.server.sync_api import build_router as sync_router
+from fieldsync.server.sync_api import require_device
 from fieldsync.sync.crm import CRM_SCHEMA
 
 
@@ -75,5 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise
             continue
         modules.append(module)
-        app.include_router(module.build_router(settings))
+        guard = [Depends(require_device)] if name in AUTHENTICATED else []
+        app.include_router(module.build_router(settings), dependencies=guard)
     return app

@@ -41,6 +41,7 @@ class Settings:
     distance_provider_url: str | None = None
     distance_provider_fallback: bool = True  # on provider failure plan with great-circle times (warned) instead of FS-5005
     checkin_radius_m: float = 200.0
+    dashboard_tile_url: str | None = None  # optional map tiles, e.g. https://tiles.example.com/{z}/{x}/{y}.png
     attachments_dir: Path = Path("attachments")
     max_attachment_bytes: int = 64 * 1024 * 1024
     # scale-out

@@ -19,6 +19,11 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
+async def require_device(request: Request, authorization: str | None = Header(default=None)) -> Principal:
+    """FastAPI dependency: the caller must present a valid device or access token."""
+    return await asyncio.to_thread(bearer, request.app.state.hub, authorization)
+
+
 def bearer(hub: Hub, authorization: str | None) -> Principal:
     """The principal of an ``Authorization: Bearer`` header."""
     if not authorization or not authorization.startswith("Bearer "):

@@ -59,6 +59,12 @@ class LiveServer:
         self.thread.join(timeout=30)
 
 
+def auth_header(settings: Settings, *, user_id: str | None = None, site: str = "test-device") -> dict[str, str]:
+    """An ``Authorization`` header with a device token valid for ``settings`` (for TestClient)."""
+    token = issue_token(settings.secret_key, user_id=user_id or str(uuid.uuid4()), site=site)
+    return {"Authorization": f"Bearer {token}"}
+
+
 def start_server(settings: Settings, port: int = 0) -> LiveServer:
     """Start the real app under uvicorn in a thread and wait until it listens."""
     app = create_app(settings)
@@ -93,4 +99,4 @@ def running_server(settings: Settings, port: int = 0) -> Iterator[LiveServer]:
         srv.stop()
 
 
-__all__ = ["LiveServer", "running_server", "start_server"]
+__all__ = ["LiveServer", "auth_header", "running_server", "start_server"]

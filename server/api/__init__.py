@@ -16,3 +16,8 @@ ROUTER_MODULES = (
     "fieldsync.server.api.dashboard",
     "fieldsync.server.api.ops",
 )
+
+#: Routers whose every endpoint needs a device or access token (the side services: they run
+#: OCR, route solving and speech recognition, so they are not open to strangers). The other
+#: modules authenticate per endpoint, or are public on purpose (/ready, /metrics).
+AUTHENTICATED = frozenset({"fieldsync.server.api.cards", "fieldsync.server.api.routes", "fieldsync.server.api.memos"})

@@ -29,14 +29,12 @@ from fieldsync.sync import errors as E
 STATIC = Path(__file__).resolve().parent.parent / "dashboard" / "static"
 TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml",
          ".html": "text/html; charset=utf-8"}
-TILE_SETTING = "dashboard_tile_url"
 TABLES = ("visits", "accounts", "contacts", "leads", "opportunities", "tasks")
 
 
 def tile_url(settings: Settings) -> str | None:
     """The optional map tile URL template (``{z}/{x}/{y}``), or None: the map is drawn without tiles."""
-    # A ``Settings.dashboard_tile_url`` field is used once Settings has one; until then ``Settings.extra``.
-    url = getattr(settings, TILE_SETTING, None) or (settings.extra or {}).get(TILE_SETTING) or None
+    url = settings.dashboard_tile_url
     if url and urlsplit(url).scheme not in ("http", "https"):
         return None
     return url
@@ -192,4 +190,4 @@ def build_router(settings: Settings) -> APIRouter:
     return router
 
 
-__all__ = ["TILE_SETTING", "build_router", "tile_url"]
+__all__ = ["build_router", "tile_url"]

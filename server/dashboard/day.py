@@ -3,7 +3,7 @@
 Coordinates are converted to WGS-84 here (a check-in reported in GCJ-02 by a
 Chinese map SDK would otherwise be drawn hundreds of metres off), so the page
 projects one datum only. The page draws the map itself (SVG); tiles are an
-optional layer configured with ``Settings.extra["dashboard_tile_url"]``.
+optional layer configured with ``Settings.dashboard_tile_url`` (``FIELDSYNC_DASHBOARD_TILE_URL``).
 """
 
 from __future__ import annotations

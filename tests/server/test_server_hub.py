@@ -278,3 +278,11 @@ def test_health_answers(live_server: Any) -> None:
     """/health reports the process is up."""
     server = live_server()
     assert httpx.get(server.http_url + "/health").json() == {"status": "ok"}
+
+
+def test_side_services_refuse_callers_without_a_token(live_server: Any) -> None:
+    """Card, route and memo endpoints answer FS-3001 to anonymous callers."""
+    server = live_server()
+    for path in ("/v1/cards", "/v1/routes/plan", "/v1/memos"):
+        reply = httpx.post(server.http_url + path, content=b"{}")
+        assert reply.status_code == 401 and reply.json()["error"]["code"] == "FS-3001", path

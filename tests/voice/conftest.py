@@ -132,6 +132,8 @@ def api(tmp_path: Path) -> Iterator[Any]:
     from fieldsync.server.app import create_app
     from fieldsync.server.settings import Settings
 
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/t.db"))
-    with TestClient(app) as client:
+    from fieldsync.server.testing import auth_header
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/t.db")
+    with TestClient(create_app(settings), headers=auth_header(settings)) as client:
         yield client

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import base64
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 AT = "2026-11-22T17:05:00+08:00"
 
@@ -127,7 +123,9 @@ def test_missing_whisper_model_is_engine_unavailable(tmp_path: Path) -> None:
 
     settings = Settings(database_url=f"sqlite:///{tmp_path}/t.db", asr_engine="faster-whisper",
                         asr_model_dir=str(tmp_path / "no-model"))
-    with TestClient(create_app(settings)) as client:
+    from fieldsync.server.testing import auth_header
+
+    with TestClient(create_app(settings), headers=auth_header(settings)) as client:
         r = client.post("/v1/memos", json={"audio_base64": base64.b64encode(b"RIFF....WAVE").decode(),
                                            "recorded_at": AT})
         assert r.status_code == 503 and r.json()["error"]["code"] == "FS-6005"
@@ -135,34 +133,12 @@ def test_missing_whisper_model_is_engine_unavailable(tmp_path: Path) -> None:
         assert text_only.status_code == 200  # transcripts do not need the engine
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """A real uvicorn serving the app on a free loopback port."""
-    from fieldsync.server.app import create_app
-    from fieldsync.server.settings import Settings
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(Settings(database_url=f"sqlite:///{tmp_path}/live.db")),
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
-def test_audio_memo_over_a_real_server(live_server: str, audio: Any, accounts: list[dict[str, Any]]) -> None:
+def test_audio_memo_over_a_real_server(live_server: Any, audio: Any, accounts: list[dict[str, Any]]) -> None:
     """Over HTTP to a real uvicorn, a recorded memo uploaded days later still resolves from its recording time."""
     wav = audio.espeak("Call the customer tomorrow")
-    with httpx.Client(base_url=live_server, timeout=60) as client:
+    server = live_server()
+    headers = {"Authorization": f"Bearer {server.token()}"}
+    with httpx.Client(base_url=server.http_url, timeout=60, headers=headers) as client:
         r = client.post("/v1/memos", json={"audio_base64": base64.b64encode(wav).decode(), "lang": "en",
                                            "recorded_at": "2026-01-05T18:30:00+08:00", "accounts": accounts})
     assert r.status_code == 200, r.text

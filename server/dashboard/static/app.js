@@ -249,7 +249,9 @@ async function loadReview() {
   }
 }
 
-const who = (side) => t("byDevice", { site: side.by ? `${side.by}, ${side.site}` : side.site });
+// An HLC is (unix ms << 16) | counter, as a decimal string: its wall-clock part dates the write.
+const hlcTime = (hlc) => { try { return fmtDateTime(new Date(Number(BigInt(hlc) >> 16n)).toISOString()); } catch { return ""; } };
+const who = (side) => `${t("byDevice", { site: side.by ? `${side.by}, ${side.site}` : side.site })}${side.hlc ? ", " + hlcTime(side.hlc) : ""}`;
 const show = (value) => (value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value));
 
 async function openHistory(table, rowId, opener) {
