@@ -47,14 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(preload(base, args.rows))
         print(f"{'preload':<44} {time.perf_counter() - t0:,.1f} s")
         times, reconnects = [], []
-        for _ in range(args.runs):
+        for run in range(args.runs):
             elapsed, count, replica, client = fresh_sync(base, folder)
             assert count == args.rows, (count, args.rows)
             times.append(elapsed)
             ids = [r.id for r in replica.query("accounts", limit=args.edits)]
             for i, row_id in enumerate(ids):
-                replica.update("accounts", row_id, {"tier": f"T{i % 5}", "phone": f"+86138{i:08d}"})
+                replica.update("accounts", row_id, {"tier": f"R{run}-{i % 5}", "phone": f"+86138{run}{i:07d}"})
             pending = replica.pending_count
+            assert pending == 2 * len(ids), pending  # two fields per edited row
             start = time.perf_counter()
             client.sync_once(timeout=300)
             reconnects.append(time.perf_counter() - start)
