@@ -54,6 +54,11 @@ def test_postgres_restart_under_load_loses_nothing(live_server: Any, pg_url: str
     finally:
         for _, client in phones:
             client.stop()
+    for _ in range(2):
+        for _, client in phones:
+            client.sync_once(timeout=60)
+    views = [{(t, r.id): dict(r.values) for t in ("accounts", "leads") for r in replica.query(t)} for replica, _ in phones]
+    assert views[0] == views[1]  # both devices identical to each other (and, below, to the server's rows)
     engine = create_engine(pg_url)
     with engine.connect() as conn:
         stored = {r[0] for r in conn.execute(text("SELECT id FROM leads"))}
@@ -62,6 +67,6 @@ def test_postgres_restart_under_load_loses_nothing(live_server: Any, pg_url: str
     engine.dispose()
     for replica, _ in phones:
         replica.close()
-    assert stored == set(leads)
+    assert stored == set(leads) == {r for t, r in views[0] if t == "leads"}
     assert total == 200
     assert dupes == 0

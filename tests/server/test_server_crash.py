@@ -87,6 +87,9 @@ def test_sigkill_mid_session_loses_nothing_acknowledged(tmp_path: Path) -> None:
     finally:
         client.stop()
         server.stop()
+    local_leads = {r.id for r in replica.query("leads")}
+    counter_row = replica.get("accounts", counter.id)
+    local_visits = counter_row.values["visit_count"] if counter_row else None
     engine = create_engine(f"sqlite:///{tmp_path / 'server.db'}")
     with engine.connect() as conn:
         stored = {r[0] for r in conn.execute(text("SELECT id FROM leads"))}
@@ -96,4 +99,5 @@ def test_sigkill_mid_session_loses_nothing_acknowledged(tmp_path: Path) -> None:
     replica.close()
     assert stored == set(rows)
     assert visits == 300
+    assert local_leads == stored and local_visits == 300  # the device and the server identical
     assert dupes == 0
