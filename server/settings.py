@@ -30,7 +30,7 @@ class Settings:
     # protocol limits
     max_batch_changes: int = 5_000
     max_frame_bytes: int = 8 * 1024 * 1024
-    page_rows: int = 2_000
+    page_rows: int = 500  # rows or changes per page; small pages overlap server reads with device writes (bench.sdk)
     # side services
     ocr_engine: str = "rapidocr"
     default_phone_region: str = "CN"
