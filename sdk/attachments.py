@@ -33,7 +33,6 @@ from fieldsync.sdk.records import Record
 from fieldsync.sdk.replica import Replica
 
 CHUNK_BYTES = 256 * 1024
-_TABLE = "CREATE TABLE IF NOT EXISTS _uploads (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0)"
 
 
 def blob_dir(replica: Replica) -> Path:
@@ -90,9 +89,8 @@ def attach(
 
 @contextmanager
 def _uploads(replica: Replica) -> Iterator[sqlite3.Connection]:
-    """The replica's own connection (encrypted replicas included), with the uploads table in place."""
+    """The replica's own connection (encrypted replicas included); its ``_uploads`` table is part of the replica."""
     with replica._tx() as conn:
-        conn.execute(_TABLE)
         yield conn
 
 

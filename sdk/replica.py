@@ -505,7 +505,6 @@ class Replica:
         except rows with unsent local changes, which are kept and pushed.
         """
         with self._tx() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS _fs_reset (tbl TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tbl, id))")
             conn.execute("DELETE FROM _fs_reset")
             T.meta_set(conn, "reset", "1")
 

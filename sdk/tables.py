@@ -42,6 +42,10 @@ INTERNAL_DDL = (
         batch TEXT
     )""",
     """CREATE INDEX IF NOT EXISTS _fs_outbox_batch ON _fs_outbox (batch)""",
+    # attachment bytes still to upload (sdk/attachments.py)
+    """CREATE TABLE IF NOT EXISTS _uploads (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0)""",
+    # rows a fresh snapshot brought back after a reset (Replica.begin_reset)
+    """CREATE TABLE IF NOT EXISTS _fs_reset (tbl TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tbl, id))""",
     """CREATE TABLE IF NOT EXISTS _fs_errors (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         tbl TEXT NOT NULL, row_id TEXT NOT NULL, field TEXT,

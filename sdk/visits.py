@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from typing import Any
 from datetime import datetime, timezone
 
 from fieldsync.geo import Datum, DayPlan, Evidence, Point, plan_day

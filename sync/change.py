@@ -22,7 +22,7 @@ from typing import Any
 
 from fieldsync.sync import errors as E
 from fieldsync.sync import hlc as H
-from fieldsync.sync.schema import Schema, coerce, is_uuid
+from fieldsync.sync.schema import Schema, is_uuid
 
 EXISTS = "_cl"
 MAX_CL = 1 << 31
@@ -108,9 +108,4 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
     return Change(table.name, row_id, fname, value, stamp, change_site, cl, base)
 
 
-def coerce_plain(schema: Schema, table: str, fname: str, value: Any) -> Any:
-    """Canonical form of a plain field value (SDK writes, server-side writes)."""
-    return coerce(schema.table(table).field(fname), value)
-
-
-__all__ = ["EXISTS", "Change", "change_from_wire", "coerce_plain"]
+__all__ = ["EXISTS", "Change", "change_from_wire"]

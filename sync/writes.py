@@ -15,7 +15,7 @@ caller states an intent the rule can merge:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,9 +131,4 @@ def restore_changes(table: Table, state: RowState, *, clock: HlcClock) -> list[C
     return [Change(table.name, state.row_id, EXISTS, "0", stamp, clock.site, state.cl + 1, 0)]
 
 
-def changed_fields(changes: Iterable[Change]) -> set[str]:
-    """Names of the fields a list of changes touches."""
-    return {c.field for c in changes if c.field != EXISTS}
-
-
-__all__ = ["Increment", "SetOps", "changed_fields", "delete_changes", "restore_changes", "update_changes"]
+__all__ = ["Increment", "SetOps", "delete_changes", "restore_changes", "update_changes"]

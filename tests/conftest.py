@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -95,17 +94,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: floa
         time.sleep(interval)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def run(coro: Any) -> Any:
-    """Run a coroutine to completion in a fresh event loop (sync tests driving async clients)."""
-    return asyncio.run(coro)
-
-
 class RawClient:
     """Speaks the protocol by hand over a real WebSocket."""
 
@@ -126,8 +114,6 @@ class RawClient:
 
     async def recv(self, timeout: float = 10.0) -> dict[str, Any]:
         """The next frame: first any frame ``until`` skipped, then from the socket."""
-        import asyncio
-
         if self.skipped:
             return self.skipped.pop(0)
         return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
@@ -137,8 +123,6 @@ class RawClient:
 
     async def until(self, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
         """Receive until a frame of ``kind`` (matching ``match``) arrives; other frames stay readable."""
-        import asyncio
-
         for i, msg in enumerate(self.skipped):
             if msg["type"] == kind and all(msg.get(k) == v for k, v in match.items()):
                 return self.skipped.pop(i)

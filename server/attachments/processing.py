@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
@@ -170,22 +169,26 @@ class Processor:
         return {"card": card.to_json(), "contact_id": contact_id, "account_id": account_id, "duplicates": duplicates}
 
     def _memo(self, att: dict[str, Any], audio: bytes | None) -> dict[str, Any]:
-        from fieldsync.voice import extract_tasks, memo_to_task_rows, transcribe
+        from fieldsync.voice import memo_to_task_rows
+        from fieldsync.voice.memo import process_memo
 
-        lang = att.get("lang") or "en"
-        text = att.get("transcript")
-        if not text:
-            assert audio is not None
-            text = transcribe(audio, lang=lang).text
-        recorded_at = _local_time(att.get("recorded_at"), att.get("time_zone"))
         owner, dept = att.get("owner_id"), att.get("department_id")
         accounts = self._owned("accounts", owner)
         contacts = self._owned("contacts", owner)
         for account in accounts:
             account["contacts"] = [c for c in contacts if c.get("account_id") == account["id"]]
             account["short_names"] = [account["short_name"]] if account.get("short_name") else []
-        tasks = extract_tasks(text, recorded_at=recorded_at, lang=lang, accounts=accounts)
-        rows = memo_to_task_rows(tasks, memo_id=att["id"], assignee_id=owner)
+        recorded = att.get("recorded_at")
+        memo = process_memo(
+            recorded_at=datetime.fromisoformat(recorded.replace("Z", "+00:00")) if recorded else datetime.now(timezone.utc),
+            text=att.get("transcript"),
+            audio=audio,
+            time_zone=att.get("time_zone"),
+            lang=att.get("lang") or "auto",
+            accounts=accounts,
+            max_seconds=self.settings.memo_max_seconds,
+        )
+        rows = memo_to_task_rows(memo.tasks, memo_id=att["id"], assignee_id=owner)
         task_ids = []
         for row in rows:
             row_id = row.pop("id")
@@ -193,16 +196,7 @@ class Processor:
             if row.get("amount") is not None:
                 row["amount"] = float(row["amount"])
             self._write("tasks", row_id, {**row, "memo_attachment_id": att["id"], "owner_id": owner, "department_id": dept})
-        return {"transcript": text, "task_ids": task_ids}
-
-
-def _local_time(recorded_at: str | None, zone: str | None) -> datetime:
-    """The recording moment in the rep's time zone (UTC if unknown)."""
-    moment = datetime.fromisoformat(recorded_at.replace("Z", "+00:00")) if recorded_at else datetime.now(timezone.utc)
-    try:
-        return moment.astimezone(ZoneInfo(zone)) if zone else moment
-    except (ZoneInfoNotFoundError, ValueError):
-        return moment
+        return {"transcript": memo.text, "task_ids": task_ids}
 
 
 __all__ = ["Processor", "derived_id"]

@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from fieldsync.sync import errors as E
-from fieldsync.sync.change import EXISTS, Change, change_from_wire, coerce_plain
+from fieldsync.sync.change import EXISTS, Change, change_from_wire
 from fieldsync.sync.crm import CRM_SCHEMA
 from fieldsync.sync.rules import text_edit
 
@@ -215,14 +215,6 @@ def test_set_change_is_canonicalised() -> None:
     """Set additions are sorted and deduplicated, removals sorted."""
     ch = change_from_wire(wire(f="tags", v={"add": ["b", "a", "b"], "remove": [["z", "1@x"], ["a", "1@x"]]}), CRM_SCHEMA)
     assert ch.value == {"add": ["a", "b"], "remove": [["a", "1@x"], ["z", "1@x"]]}
-
-
-def test_coerce_plain_checks_local_values() -> None:
-    """``coerce_plain`` applies the same type checks to SDK and server writes."""
-    assert coerce_plain(CRM_SCHEMA, "accounts", "lat", 3) == 3.0
-    with pytest.raises(E.ValidationError) as info:
-        coerce_plain(CRM_SCHEMA, "accounts", "lat", "north")
-    assert info.value.code is E.WRONG_TYPE
 
 
 def test_every_validation_code_is_reachable() -> None:

@@ -9,7 +9,7 @@ import pytest
 from fieldsync.sync import errors as E
 from fieldsync.sync import hlc as H
 from fieldsync.sync.change import EXISTS, Change, change_from_wire
-from fieldsync.sync.writes import Increment, SetOps, changed_fields, update_changes
+from fieldsync.sync.writes import Increment, SetOps, update_changes
 
 ROW = "0192f4c8-0000-7000-8000-000000000001"
 
@@ -222,9 +222,3 @@ def test_each_field_gets_its_own_stamp(kit: Any) -> None:
     changes = r.write("keep", ROW, {"name": "a", "motto": "b", "high": 1})
     stamps = [c.hlc for c in changes]
     assert stamps == sorted(set(stamps))
-
-
-def test_changed_fields() -> None:
-    """``changed_fields`` names the fields touched, not existence changes."""
-    changes = [Change("t", ROW, "a", 1, 2, "s"), Change("t", ROW, EXISTS, "0", 3, "s", 2)]
-    assert changed_fields(changes) == {"a"}
