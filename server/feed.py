@@ -39,6 +39,8 @@ from fieldsync.sync import errors as E
 from fieldsync.sync import protocol as P
 from fieldsync.sync.schema import Schema
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
@@ -87,19 +89,36 @@ class Visibility:
     scope: ScopeView | None = None
 
     def sees_entry(self, e: LogEntry) -> bool:
+        """The record is another device's, about a row this device may read."""
         if e.site == self.site:
             return False
         if self.row_filter is not None and not self.row_filter(e.table, e.owner_id, e.department_id):
             return False
-        if self.scope is not None and not self.scope.reads(e.table, e.row_id, e.owner_id, e.department_id):
-            return False
-        if self.known_fields or (self.scope is not None and self.scope.hidden):
-            fname = json.loads(e.body)["f"]
-            if fname != "_cl" and self.known_fields and fname not in self.known_fields[e.table]:
-                return False
-            if self.scope is not None and self.scope.hides(e.table, fname):
-                return False
-        return True
+        return self.scope is None or self.scope.reads(e.table, e.row_id, e.owner_id, e.department_id)
+
+    def entry_body(self, e: LogEntry) -> tuple[str, int] | None:
+        """The part of a visible record this device may receive, and how many changes it holds.
+
+        All of it, unless the device runs an older schema (fields it does not
+        know are left out) or its role hides fields; None when nothing is left.
+        """
+        hides = self.scope is not None and bool(self.scope.hidden)
+        if not self.known_fields and not hides:
+            return e.body, e.count
+        known = self.known_fields.get(e.table) if self.known_fields else None
+        kept = []
+        for change in e.changes():
+            fname = change["f"]
+            if fname != "_cl" and known is not None and fname not in known:
+                continue
+            if hides and self.scope is not None and self.scope.hides(e.table, fname):
+                continue
+            kept.append(change)
+        if not kept:
+            return None
+        if len(kept) == e.count:
+            return e.body, e.count
+        return ",".join(_encode(c) for c in kept), len(kept)
 
     def reads_row(self, table: str, row_id: str, owner_id: str | None, department_id: str | None) -> bool:
         if self.row_filter is not None and not self.row_filter(table, owner_id, department_id):
@@ -131,11 +150,15 @@ class Visibility:
 
 @dataclass(frozen=True, slots=True)
 class ScopedEntries:
-    """What a run of log entries means for one device: changes to send, rows gained whole, rows evicted."""
+    """What a run of log entries means for one device: changes to send, rows gained whole, rows evicted.
+
+    ``bodies`` are record bodies (comma-joined change texts); ``count`` is the number of changes in them.
+    """
 
     bodies: list[str]
     gained: list[tuple[str, str]]
     evicted: list[tuple[str, str]]
+    count: int = 0
 
 
 def scope_entries(entries: Sequence[LogEntry], view: Visibility) -> ScopedEntries:
@@ -156,9 +179,17 @@ def scope_entries(entries: Sequence[LogEntry], view: Visibility) -> ScopedEntrie
             kept.append(e)
     evicted = [key for key, gained in status.items() if not gained]
     gone = set(evicted) | {(e.table, e.row_id) for e in entries if e.erased}
-    bodies = [e.body for e in kept if (e.table, e.row_id) not in gone]
+    bodies: list[str] = []
+    count = 0
+    for e in kept:
+        if (e.table, e.row_id) in gone:
+            continue
+        part = view.entry_body(e)
+        if part is not None:
+            bodies.append(part[0])
+            count += part[1]
     gained = [key for key, now in status.items() if now]
-    return ScopedEntries(bodies, gained, evicted)
+    return ScopedEntries(bodies, gained, evicted, count)
 
 
 def gained_states(store: ChangeStore, view: Visibility, gained: Sequence[tuple[str, str]]) -> list[str]:
@@ -219,7 +250,7 @@ def page_from_entries(
     checksum = P.PageChecksum()
     if bodies or rows:
         frames.append(P.changes_frame(rows=rows, changes=bodies))
-        checksum.add(P.page_payload(rows=rows, changes=bodies), len(rows) + len(bodies))
+        checksum.add(P.page_payload(rows=rows, changes=bodies), len(rows) + scoped.count)
     new = Cursor(last)
     frames.append(_checkpoint(new, checksum, done))
     return PageSet(frames, new, done)

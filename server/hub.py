@@ -33,14 +33,12 @@ protocol rules live in ``fieldsync.sync`` and the paging in ``feed.py``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,15 +57,15 @@ from fieldsync.server.feed import (
 )
 from fieldsync.server.org.audit import AuditLog
 from fieldsync.server.org.devices import DeviceRegistry
-from fieldsync.server.org.scopes import OWNER_FIELDS, ScopeView, compute_view
+from fieldsync.server.org.scopes import ScopeView, compute_view
 from fieldsync.server.org.store import OrgStore
 from fieldsync.server import logs
+from fieldsync.server.push import push_request
 from fieldsync.server.settings import Settings
+from fieldsync.server.writer import Writer
 from fieldsync.server.store.base import BatchOutcome, ChangeStore, LogEntry, Principal
 from fieldsync.sync import errors as E
 from fieldsync.sync import protocol as P
-from fieldsync.sync.change import Change, change_from_wire
-from fieldsync.sync.hlc import MAX_DRIFT_MS, wall_ms
 from fieldsync.sync.schema import Schema
 
 log = logging.getLogger("fieldsync.hub")
@@ -75,63 +73,6 @@ log = logging.getLogger("fieldsync.hub")
 HELLO_TIMEOUT_S = 15.0
 RECENT_WINDOW = 100_000
 MAX_STRIKES = 10
-
-
-def batch_digest(raw_changes: Sequence[Any]) -> str:
-    """Content digest of a push batch (same changes, same digest)."""
-    return hashlib.sha256(json.dumps(raw_changes, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def validate_indexed(schema: Schema, principal: Principal, raw: Sequence[Any], *, now_ms: int) -> tuple[list[tuple[int, Change]], list[P.Reject]]:
-    """Split a push's changes into valid ``(index, Change)`` pairs and typed per-change rejects."""
-    changes: list[tuple[int, Change]] = []
-    rejects: list[P.Reject] = []
-    for i, item in enumerate(raw):
-        try:
-            ch = change_from_wire(item, schema, site=principal.site)
-            if ch.field != "_cl" and schema.table(ch.table).field(ch.field).server_only:
-                raise E.ValidationError(E.READ_ONLY_FIELD, f"{ch.table}.{ch.field} is written by the server only")
-            if wall_ms(ch.hlc) - now_ms > MAX_DRIFT_MS:
-                raise E.ValidationError(E.BAD_HLC, "hlc is too far in the future")
-            changes.append((i, ch))
-        except E.ValidationError as err:
-            rejects.append(P.reject_from_error(i, err, item))
-    return changes, rejects
-
-
-def validate_changes(schema: Schema, principal: Principal, raw: Sequence[Any], *, now_ms: int) -> tuple[list[Change], list[P.Reject]]:
-    """Split a push's changes into valid ``Change`` values and typed per-change rejects."""
-    indexed, rejects = validate_indexed(schema, principal, raw, now_ms=now_ms)
-    return [ch for _, ch in indexed], rejects
-
-
-def scope_check(
-    scope: ScopeView, indexed: Sequence[tuple[int, Change]], raw: Sequence[Any], owners: dict[str, dict[str, tuple[str | None, str | None]]]
-) -> tuple[list[Change], list[P.Reject]]:
-    """Keep the changes ``scope`` may write; reject the others per change (FS-3004, FS-3010).
-
-    ``owners`` maps table -> row id -> (owner, department) of the rows that exist.
-    A new row may be created when the role may write the table at all; the
-    server stamps its owner. Owner and department are assigned by the server.
-    """
-    kept: list[Change] = []
-    rejects: list[P.Reject] = []
-    for i, ch in indexed:
-        try:
-            if ch.field in OWNER_FIELDS:
-                raise E.AuthError(E.OUT_OF_SCOPE, "owner and department are assigned by the server")
-            if scope.hides(ch.table, ch.field):
-                raise E.AuthError(E.HIDDEN_FIELD, f"{ch.table}.{ch.field} is hidden from this role")
-            existing = owners.get(ch.table, {}).get(ch.row_id)
-            if existing is None:
-                if not scope.can_create.get(ch.table, False):
-                    raise E.AuthError(E.OUT_OF_SCOPE, f"this role may not create {ch.table}")
-            elif not scope.writes(ch.table, ch.row_id, *existing):
-                raise E.AuthError(E.OUT_OF_SCOPE, "the row is outside this user's write scope")
-            kept.append(ch)
-        except E.AuthError as err:
-            rejects.append(P.reject_from_error(i, err, raw[i]))
-    return kept, rejects
 
 
 class TokenBucket:
@@ -187,8 +128,8 @@ class Hub:
         self.push_listeners: list[Callable[[BatchOutcome], None]] = []  # after each push (metrics)
         self.lag_listeners: list[Callable[[float], None]] = []  # fan-out lag of each live frame (metrics)
         self.published_at: deque[tuple[int, float]] = deque(maxlen=4096)  # (head, monotonic time) of recent publishes
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldsync-writer")
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.writer = Writer(store, self._publish_from_writer)
         self.listeners: list[Callable[[list[LogEntry]], None]] = []
 
     async def start(self) -> None:
@@ -207,7 +148,7 @@ class Hub:
         for conn in list(self.connections):
             conn.closed = True
             conn.wake.set()
-        self._writer.shutdown(wait=True)
+        await asyncio.to_thread(self.writer.stop)
 
     # --- pushes ------------------------------------------------------------------
 
@@ -243,33 +184,11 @@ class Hub:
 
     async def push(self, principal: Principal, msg: P.Push) -> dict[str, Any]:
         """Validate and durably apply one batch; returns the ack."""
-        now = int(time.time() * 1000)
-        indexed, rejects = validate_indexed(self.schema, principal, msg.changes, now_ms=now)
-        digest = batch_digest(msg.changes)
-
-        def job() -> BatchOutcome:
-            nonlocal indexed
-            all_rejects = rejects
-            ids: dict[str, list[str]] = {}
-            for _, ch in indexed:
-                ids.setdefault(ch.table, []).append(ch.row_id)
-            erased: set[tuple[str, str]] = set()
-            if ids and self.store.has_erasures():  # type: ignore[attr-defined]
-                erased = {(t, r) for t, v in ids.items() for r in self.store.erased_among(t, sorted(set(v)))}  # type: ignore[attr-defined]
-            if erased:
-                gone = [P.reject_from_error(i, E.ValidationError(E.ROW_DELETED, "the record was erased"), msg.changes[i])
-                        for i, ch in indexed if (ch.table, ch.row_id) in erased]
-                indexed = [(i, ch) for i, ch in indexed if (ch.table, ch.row_id) not in erased]
-                all_rejects = sorted([*all_rejects, *gone], key=lambda r: r.index)
-            changes = [ch for _, ch in indexed]
-            scope = self.scope_for(principal)
-            if scope is not None and indexed:
-                owners = {t: self.store.row_scopes(t, sorted(set(v))) for t, v in ids.items()}  # type: ignore[attr-defined]
-                changes, denied = scope_check(scope, indexed, msg.changes, owners)
-                all_rejects = sorted([*all_rejects, *denied], key=lambda r: r.index)
-            return self.store.apply_batch(principal, msg.batch, digest, changes, all_rejects, len(msg.changes))
-
-        outcome = await self.write(job)
+        request = push_request(
+            self.schema, principal, msg, now_ms=int(time.time() * 1000), scope=lambda: self.scope_for(principal)
+        )
+        self._bind_loop()
+        outcome = await asyncio.wrap_future(self.writer.push(request))
         for listener in self.push_listeners:
             listener(outcome)
         return outcome.ack
@@ -280,15 +199,17 @@ class Hub:
 
     async def write(self, fn: Callable[[], BatchOutcome]) -> BatchOutcome:
         """Run a store write on the writer thread and publish what it committed, in commit order."""
-        loop = self._loop or asyncio.get_running_loop()
+        self._bind_loop()
+        return await asyncio.wrap_future(self.writer.run(fn))
 
-        def job() -> BatchOutcome:
-            outcome = fn()
-            if outcome.entries:
-                loop.call_soon_threadsafe(self.publish, outcome.entries)
-            return outcome
+    def _bind_loop(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
 
-        return await loop.run_in_executor(self._writer, job)
+    def _publish_from_writer(self, entries: list[LogEntry]) -> None:
+        """Called on the writer thread after each commit: hand the entries to the event loop."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.publish, entries)
 
     def publish(self, entries: list[LogEntry]) -> None:
         """Make committed entries visible to every connection (event-loop thread)."""
@@ -650,4 +571,4 @@ def _checkpoint_for(cursor: Cursor, rows: list[str]) -> str:
     return json.dumps(P.checkpoint(cursor=cursor.encode(), checksum=checksum.hexdigest(), count=checksum.count, done=False))
 
 
-__all__ = ["Hub", "batch_digest", "page_for_http", "page_from_entries", "scope_check", "validate_changes", "validate_indexed"]
+__all__ = ["Hub", "page_for_http", "page_from_entries"]

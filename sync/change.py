@@ -13,24 +13,40 @@ seen on the row (its "seen" watermark, as a decimal string).
 On the wire a change is a JSON object with one-letter keys (``docs/protocol.md``)::
 
     {"t": "accounts", "r": "<uuid>", "f": "name", "v": "Acme", "h": "1855...", "s": "<site>", "c": 1, "b": "0"}
+
+Every pushed change is validated here and encoded once for the log, so both
+steps are written for speed (``bench/hub.py`` measures them): the checks are
+inlined, and ``Change.wire_text`` builds the canonical JSON text directly --
+byte for byte what the stdlib encoder gives for ``to_wire()``, a property the
+tests check on random changes.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _json_str  # the C escaper json.dumps(ensure_ascii=False) uses
 from typing import Any
 
 from fieldsync.sync import errors as E
-from fieldsync.sync import hlc as H
-from fieldsync.sync.schema import Schema, is_uuid
+from fieldsync.sync.schema import Schema, text_ok
 
 EXISTS = "_cl"
 MAX_CL = 1 << 31
+_MAX_HLC = 1 << 63
+_ROW_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Change:
-    """One field change (or, with ``field == "_cl"``, one existence change)."""
+    """One field change (or, with ``field == "_cl"``, one existence change).
+
+    A value: never mutated once built. It is not a frozen dataclass because
+    every pushed change builds one and a frozen dataclass costs five times as
+    much to construct (2.8 µs against 0.55 µs on the reference machine).
+    """
 
     table: str
     row_id: str
@@ -58,6 +74,33 @@ class Change:
             "b": str(self.base),
         }
 
+    def wire_text(self) -> str:
+        """The canonical JSON text of ``to_wire()`` (compact, UTF-8 as is), built without the dict."""
+        v = self.value
+        if type(v) is str:
+            vt = _json_str(v)
+        elif v is None:
+            vt = "null"
+        else:
+            vt = _ENCODE(v)
+        return (
+            f'{{"t":{_json_str(self.table)},"r":{_json_str(self.row_id)},"f":{_json_str(self.field)},"v":{vt},'
+            f'"h":"{self.hlc}","s":{_json_str(self.site)},"c":{self.cl},"b":"{self.base}"}}'
+        )
+
+
+def _hlc(text: object) -> int:
+    """An HLC from its wire form, or -1 if malformed (``hlc.parse`` without the exception, inlined for speed)."""
+    if type(text) is str:
+        if not (text.isdigit() and text.isascii() and len(text) <= 20):
+            return -1
+        value = int(text)
+    elif type(text) is int:
+        value = text
+    else:
+        return -1
+    return value if 0 <= value < _MAX_HLC else -1
+
 
 def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Change:
     """Validate one wire change and return its canonical ``Change``.
@@ -70,42 +113,52 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
         raise E.ValidationError(E.WRONG_TYPE, "a change is a JSON object")
     table = schema.table(obj.get("t"))  # FS-2001
     row_id = obj.get("r")
-    if not is_uuid(row_id) or row_id != row_id.lower():  # one spelling per row, or it would be two rows
+    if type(row_id) is not str or _ROW_ID.match(row_id) is None:  # one spelling per row, or it would be two rows
         raise E.ValidationError(E.BAD_ROW_ID, "row id must be a canonical lower-case UUID")
     fname = obj.get("f")
-    if not isinstance(fname, str):
+    if type(fname) is not str:
         raise E.ValidationError(E.UNKNOWN_FIELD, "field name missing")
     change_site = obj.get("s")
-    if not isinstance(change_site, str) or not 1 <= len(change_site) <= 64:
-        raise E.ValidationError(E.BAD_SITE, "site id missing or too long")
-    if site is not None and change_site != site:
-        raise E.ValidationError(E.BAD_SITE, "change site differs from the connection's site")
-    try:
-        stamp = H.parse(obj.get("h"))
-        base = H.parse(obj.get("b", "0"))
-    except ValueError:
-        raise E.ValidationError(E.BAD_HLC, "malformed hlc") from None
+    if change_site != site or site is None:
+        if type(change_site) is not str or not 1 <= len(change_site) <= 64 or not text_ok(change_site):
+            raise E.ValidationError(E.BAD_SITE, "site id missing, too long or not text")
+        if site is not None:
+            raise E.ValidationError(E.BAD_SITE, "change site differs from the connection's site")
+    stamp = _hlc(obj.get("h"))
+    base = _hlc(obj.get("b", "0"))
+    if stamp < 0 or base < 0:
+        raise E.ValidationError(E.BAD_HLC, "malformed hlc")
     if stamp == 0 or base >= stamp:
         raise E.ValidationError(E.BAD_HLC, "hlc must be positive and later than its base")
     cl = obj.get("c", 1)
-    if isinstance(cl, bool) or not isinstance(cl, int) or not 1 <= cl < MAX_CL:
+    if type(cl) is not int or not 1 <= cl < MAX_CL:
         raise E.ValidationError(E.INVALID_OPERATION, "causal length must be a positive integer")
     value = obj.get("v")
     if fname == EXISTS:
-        try:
-            seen = H.parse(value if value is not None else "0")
-        except ValueError:
-            raise E.ValidationError(E.BAD_HLC, "existence change carries a malformed seen watermark") from None
+        seen = _hlc(value if value is not None else "0")
+        if seen < 0:
+            raise E.ValidationError(E.BAD_HLC, "existence change carries a malformed seen watermark")
         if seen >= stamp:  # a writer's stamp follows all it saw; a later watermark would defeat update-wins
             raise E.ValidationError(E.BAD_HLC, "an existence change's seen watermark must be below its hlc")
         return Change(table.name, row_id, fname, str(seen), stamp, change_site, cl, base)
     fld = table.field(fname)  # FS-2002
     if cl % 2 == 0:
         raise E.ValidationError(E.ROW_DELETED, "a field change must be made while the row exists (odd causal length)")
-    from fieldsync.sync.rules import rule_for  # rules import change values; avoid the cycle at import time
-
-    value = rule_for(fld).validate(fld, value)
+    value = _rules().rule_for(fld).validate(fld, value)
     return Change(table.name, row_id, fname, value, stamp, change_site, cl, base)
+
+
+def _rules() -> Any:
+    # rules import change values; bind the module on first use to avoid the cycle at import time
+    global _rules_module
+    if _rules_module is None:
+        from fieldsync.sync import rules
+
+        _rules_module = rules
+    return _rules_module
+
+
+_rules_module: Any = None
 
 
 __all__ = ["EXISTS", "Change", "change_from_wire"]

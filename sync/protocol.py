@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fieldsync.sync import errors as E
+from fieldsync.sync.schema import text_ok
 
 PROTOCOL_VERSION = 1
 MAX_BATCH_ID = 64
@@ -71,7 +72,7 @@ def _require_str(obj: dict[str, Any], key: str, *, limit: int = 4096, optional: 
     value = obj.get(key)
     if value is None and optional:
         return None
-    if not isinstance(value, str) or not 0 < len(value) <= limit:
+    if not isinstance(value, str) or not 0 < len(value) <= limit or not text_ok(value):
         raise E.ProtocolError(E.MALFORMED_MESSAGE, f"`{key}` must be a non-empty string")
     return value
 
@@ -154,7 +155,9 @@ def reject_from_error(index: int, err: E.FieldSyncError, raw: Any) -> Reject:
     """A ``Reject`` for change ``index`` (``raw`` is the wire change, for its ids)."""
     table = row = fld = None
     if isinstance(raw, dict):
-        table, row, fld = (v if isinstance(v, str) and len(v) <= 64 else None for v in (raw.get("t"), raw.get("r"), raw.get("f")))
+        table, row, fld = (
+            v if isinstance(v, str) and len(v) <= 64 and text_ok(v) else None for v in (raw.get("t"), raw.get("r"), raw.get("f"))
+        )
     return Reject(index, err.code.code, err.code.name, err.message, err.code.retryable, table, row, fld)
 
 

@@ -50,14 +50,18 @@ from pycrdt import Doc, Text, get_update, merge_updates
 
 from fieldsync.sync import errors as E
 from fieldsync.sync.change import Change
-from fieldsync.sync.schema import Field, FieldType, coerce
+from fieldsync.sync.schema import Field, FieldType, coerce, text_ok
 
 SERVER_SITE = "server"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Cell:
-    """The merged state of one field of one row."""
+    """The merged state of one field of one row.
+
+    A value, never mutated once built; not frozen for the same measured reason
+    as ``Change`` (one is built per merged field change).
+    """
 
     value: Any
     hlc: int
@@ -254,10 +258,10 @@ class AddWinsSetRule:
             raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: a set change is {{'add': [...], 'remove': [...]}}")
         adds = value.get("add", [])
         removes = value.get("remove", [])
-        if not isinstance(adds, list) or not all(isinstance(x, str) and 0 < len(x) <= 200 for x in adds):
+        if not isinstance(adds, list) or not all(isinstance(x, str) and 0 < len(x) <= 200 and text_ok(x) for x in adds):
             raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: set elements are non-empty strings")
         if not isinstance(removes, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) and len(x) <= 200 for x in p) for p in removes
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) and len(x) <= 200 and text_ok(x) for x in p) for p in removes
         ):
             raise E.ValidationError(E.WRONG_TYPE, f"{fld.name}: removals are [element, tag] pairs")
         if len(adds) + len(removes) > 1000:

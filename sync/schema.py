@@ -139,6 +139,32 @@ def is_uuid(text: object) -> bool:
     return isinstance(text, str) and len(text) == 36 and _UUID.match(text) is not None
 
 
+def text_ok(text: str) -> bool:
+    """True when ``text`` is valid Unicode that UTF-8 can encode.
+
+    JSON lets ``"\\ud800"`` through as a lone surrogate, which no UTF-8 store or
+    socket accepts: such text must be refused where it enters, typed, or it
+    would fail later at the database and block the device's queue.
+    """
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def utf8_len(text: str) -> int:
+    """Bytes of ``text`` in UTF-8, or -1 when it cannot be encoded (lone surrogates)."""
+    if text.isascii():
+        return len(text)
+    try:
+        return len(text.encode())
+    except UnicodeEncodeError:
+        return -1
+
+
 def coerce(fld: Field, value: Any) -> Any:
     """Check ``value`` against the field's type and return its canonical form.
 
@@ -148,11 +174,17 @@ def coerce(fld: Field, value: Any) -> Any:
     if value is None:
         return None
     t = fld.type
-    if t is FieldType.TEXT:
-        if not isinstance(value, str):
+    if t is FieldType.TEXT:  # the common case, checked first and returned early
+        if type(value) is not str:
             raise _wrong(fld, value)
-        out: Any = value
-    elif t is FieldType.INTEGER:
+        size = utf8_len(value)
+        if size < 0:
+            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name} is not valid Unicode text")
+        if size > fld.max_bytes:
+            raise E.ValidationError(E.VALUE_TOO_LARGE, f"{fld.name} exceeds {fld.max_bytes} bytes")
+        return value
+    out: Any
+    if t is FieldType.INTEGER:
         if isinstance(value, bool) or not isinstance(value, int) or not -(1 << 63) <= value < 1 << 63:
             raise _wrong(fld, value)
         out = value
@@ -182,10 +214,13 @@ def coerce(fld: Field, value: Any) -> Any:
             encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError):
             raise _wrong(fld, value) from None
-        if len(encoded.encode()) > fld.max_bytes:
+        size = utf8_len(encoded)
+        if size < 0:
+            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name} holds text that is not valid Unicode")
+        if size > fld.max_bytes:
             raise E.ValidationError(E.VALUE_TOO_LARGE, f"{fld.name} exceeds {fld.max_bytes} bytes")
         return value
-    if isinstance(out, str) and len(out.encode()) > fld.max_bytes:
+    if isinstance(out, str) and utf8_len(out) > fld.max_bytes:
         raise E.ValidationError(E.VALUE_TOO_LARGE, f"{fld.name} exceeds {fld.max_bytes} bytes")
     return out
 
@@ -222,4 +257,6 @@ __all__ = [
     "format_timestamp",
     "is_uuid",
     "scope_fields",
+    "text_ok",
+    "utf8_len",
 ]

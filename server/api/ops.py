@@ -101,7 +101,7 @@ class Ops:
         self.conflicts.inc(len(outcome.conflicts))
 
     def _on_commit(self, entries: list[Any]) -> None:
-        self.changes.inc(len(entries))
+        self.changes.inc(sum(e.count for e in entries))
         head = entries[-1].seq
         if head > self._last_remote:  # announce our own commits, not what we just read from others
             asyncio.get_running_loop().create_task(self.notifier.publish(head))

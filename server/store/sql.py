@@ -2,28 +2,36 @@
 
 Theory of operation
 -------------------
-A push batch is applied in one transaction under the store's write lock
-(a process lock, plus ``pg_advisory_xact_lock`` on PostgreSQL so that several
-hub processes serialise too). Inside it:
+Pushes are applied in groups: the hub's writer thread hands over every batch
+waiting for it (``apply_batches``), and the group becomes one transaction
+under the store's write lock (a process lock, plus ``pg_advisory_xact_lock``
+on PostgreSQL so that several hub processes serialise too). Inside it:
 
-1. the batch id is looked up in ``sync_batches``: a known id with the same
-   digest returns the stored ack (exactly-once); a different digest is refused;
-2. the states of every row the batch touches are read in one ``IN`` query per
-   table, merged in memory by the pure engine (``merge_row``), and written back
-   with one multi-row upsert per table;
-3. the changes that altered state get consecutive sequence numbers after the
-   current head and are appended to ``sync_changes`` in one multi-row insert;
-   losing writes go to ``sync_conflicts`` (insert-or-ignore on the loser's key);
-4. the batch and its ack are recorded; commit; only then is the ack sent.
+1. the states of every row the group touches are read (one ``IN`` query per
+   table), and so are the group's batch ids in ``sync_batches`` and, if any
+   row was ever erased, the erased rows among them;
+2. each batch in turn: a known batch id with the same content returns the
+   stored ack (exactly-once), with other content it is refused; writes to
+   erased rows and, when the pusher has a scope, writes outside it are
+   rejected per change (the owners checked are those of this transaction, so
+   a reassignment cannot slip between check and write); the rest is merged
+   in memory by the pure engine (``writeset.py``);
+3. one upsert per table writes the rows' final states, one insert appends
+   the changed fields to ``sync_changes`` with consecutive sequence numbers,
+   one records the batches and their acks, one the losing writes;
+4. commit; only then are the acks sent.
 
-Because sequence numbers are assigned under the write lock, sequence order is
-commit order, and a reader that has seen ``seq = n`` has seen every change
-below ``n``: the feed can never skip a change that commits late.
+One commit for many batches is the classic group commit: its cost (and its
+fsync, where there is one) is shared. Because sequence numbers are assigned
+under the write lock, sequence order is commit order, and a reader that has
+seen ``seq = n`` has seen every change below ``n``: the feed can never skip a
+change that commits late.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -31,19 +39,18 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, func, select, text
+from sqlalchemy import Engine, Table, create_engine, event, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from fieldsync.server.store.bulk import bulk_insert
-from fieldsync.server.store.base import BatchOutcome, LogEntry, Principal
+from fieldsync.server.store.base import BatchOutcome, LogEntry, Principal, PushRequest
+from fieldsync.server.store.writeset import RowColumns, WriteSet
 from fieldsync.server.store.tables import build_metadata
 from fieldsync.sync import errors as E
 from fieldsync.sync import protocol as P
 from fieldsync.sync.change import Change
 from fieldsync.sync.hlc import HlcClock
-from fieldsync.sync.merge import RowState, dumps_state, loads_state, merge_row
 from fieldsync.sync.protocol import Reject
 from fieldsync.sync.rules import SERVER_SITE, Conflict
 from fieldsync.sync.schema import Schema
@@ -51,6 +58,7 @@ from fieldsync.sync.schema import Schema
 _CHUNK = 500
 _UNREACHABLE = (OperationalError, InterfaceError)  # the database went away (restart, network): retryable
 _PG_LOCK_KEY = 0x46535943  # "FSYC"
+log = logging.getLogger("fieldsync.store")
 
 
 # One encoder for every body and state: json.dumps() with non-default options builds a new one per call.
@@ -76,7 +84,11 @@ class SqlChangeStore:
         self._insert = pg_insert if self._pg else sqlite_insert
         self._now = clock
         self._server_clock = HlcClock(SERVER_SITE, now_ms=clock)
-        self._field_names = {t.name: [f.name for f in t.fields] for t in schema.tables}
+        self.row_columns = {t.name: RowColumns(self.rows[t.name], [f.name for f in t.fields]) for t in schema.tables}
+
+    def now_ms(self) -> int:
+        """The store's clock (milliseconds), injectable for tests."""
+        return self._now()
 
     # --- reads -------------------------------------------------------------------
 
@@ -87,13 +99,15 @@ class SqlChangeStore:
     def changes_after(self, seq: int, limit: int) -> list[LogEntry]:
         c = self.t_changes.c
         query = (
-            select(c.seq, c.site, c.tbl, c.row_id, c.owner_id, c.department_id, c.body, c.moved_from)
+            select(c.seq, c.site, c.tbl, c.row_id, c.owner_id, c.department_id, c.body, c.moved_from, c.n_changes)
             .where(c.seq > seq)
             .order_by(c.seq)
             .limit(limit)
         )
         with self._read() as conn:
-            return [LogEntry(*row[:7], moved_from=_moved(row[7]), erased=row[7] == ERASED_MARK) for row in conn.execute(query)]
+            return [
+                LogEntry(*row[:7], moved_from=_moved(row[7]), erased=row[7] == ERASED_MARK, count=row[8]) for row in conn.execute(query)
+            ]
 
     def snapshot_page(self, table: str, after_id: str, limit: int) -> list[tuple[str, str]]:
         t = self.rows[table]
@@ -164,37 +178,96 @@ class SqlChangeStore:
     def apply_batch(
         self, principal: Principal, batch_id: str, digest: str, changes: Sequence[Change], pre_rejects: Sequence[Reject], total: int
     ) -> BatchOutcome:
-        b = self.t_batches.c
+        """Apply one batch on its own (``apply_batches`` of one); raises its error."""
+        request = PushRequest(principal, batch_id, digest, list(enumerate(changes)), pre_rejects, total)
+        result = self.apply_batches([request])[0]
+        if isinstance(result, E.FieldSyncError):
+            raise result
+        return result
+
+    def apply_batches(self, requests: Sequence[PushRequest]) -> list[BatchOutcome | E.FieldSyncError]:
         with self._write() as conn:
-            known = conn.execute(
-                select(b.digest, b.ack).where(b.site == principal.site, b.batch_id == batch_id)
-            ).first()
-            if known is not None:
-                if known[0] != digest:
-                    raise E.ProtocolError(E.BATCH_ID_REUSED, "this batch id was used for different changes")
-                ack = json.loads(known[1])
-                ack["duplicate"] = True
-                return BatchOutcome(ack, duplicate=True)
-            entries, conflicts, seq = self._merge(conn, changes, principal)
-            ack = P.ack(batch_id, seq=seq, accepted=total - len(pre_rejects), rejects=pre_rejects)
-            conn.execute(
-                self.t_batches.insert(),
-                {
-                    "site": principal.site,
-                    "batch_id": batch_id,
-                    "digest": digest,
-                    "seq": seq,
-                    "ack": _dumps(ack),
-                    "user_id": principal.user_id,
-                    "committed_ms": self._now(),
-                },
-            )
-        return BatchOutcome(ack, entries, conflicts)
+            ws = WriteSet(self, conn, self._head(conn))
+            latest = max((ch.hlc for req in requests for _, ch in req.changes), default=0)
+            if latest > self._server_clock.last:
+                self._server_clock.observe(latest)
+            keys = [(ch.table, ch.row_id) for req in requests for _, ch in req.changes]
+            ws.load(keys)
+            erased = self._erased_keys(conn, keys)
+            known = self._known_batches(conn, requests)
+            results: list[BatchOutcome | E.FieldSyncError] = []
+            for req in requests:
+                try:
+                    results.append(self._apply_one(ws, req, known, erased))
+                except E.FieldSyncError as err:
+                    results.append(err)
+                except Exception as exc:  # a bug must not take the rest of the group down with it
+                    log.exception("push batch %s from %s failed", req.batch_id, req.principal.site)
+                    err = E.ServerError(E.INTERNAL)
+                    err.__cause__ = exc
+                    results.append(err)
+            ws.flush()
+        return results
+
+    def _apply_one(
+        self, ws: WriteSet, req: PushRequest, known: dict[tuple[str, str], tuple[str, str]], erased: set[tuple[str, str]]
+    ) -> BatchOutcome:
+        key = (req.principal.site, req.batch_id)
+        found = known.get(key)
+        if found is not None:
+            if not req.matches(found[0]):
+                raise E.ProtocolError(E.BATCH_ID_REUSED, "this batch id was used for different changes")
+            ack = json.loads(found[1])
+            ack["duplicate"] = True
+            return BatchOutcome(ack, duplicate=True)
+        indexed = req.changes
+        rejects = list(req.rejects)
+        if erased:
+            gone = [(i, ch) for i, ch in indexed if (ch.table, ch.row_id) in erased]
+            if gone:
+                rejects += [P.reject_from_error(i, E.ValidationError(E.ROW_DELETED, "the record was erased"), _raw(req, i)) for i, _ in gone]
+                indexed = [(i, ch) for i, ch in indexed if (ch.table, ch.row_id) not in erased]
+        if req.check is not None and indexed:
+            changes, denied = req.check(indexed, ws.owners([(ch.table, ch.row_id) for _, ch in indexed]))
+            rejects += denied
+        else:
+            changes = [ch for _, ch in indexed]
+        rejects.sort(key=lambda r: r.index)
+        merged = ws.merge(changes, req.principal)
+        ack = P.ack(req.batch_id, seq=merged.seq, accepted=req.total - len(rejects), rejects=rejects)
+        ack_text = _dumps(ack)
+        ws.add_batch(req.principal.site, req.batch_id, req.digest, ack_text, req.principal.user_id)
+        known[key] = (req.digest, ack_text)
+        return BatchOutcome(ack, merged.entries, merged.conflicts)
+
+    def _known_batches(self, conn: Any, requests: Sequence[PushRequest]) -> dict[tuple[str, str], tuple[str, str]]:
+        """``{(site, batch id): (digest, ack)}`` of the requests' batches already applied."""
+        b = self.t_batches.c
+        pairs = list({(r.principal.site, r.batch_id) for r in requests})
+        query = select(b.site, b.batch_id, b.digest, b.ack).where(tuple_(b.site, b.batch_id).in_(pairs))
+        return {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(query)}
+
+    def _erased_keys(self, conn: Any, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of ``keys`` were erased (writes to them are refused); one cheap probe when nothing ever was."""
+        er = self.metadata.tables["sync_erased"]
+        if not keys or conn.execute(select(er.c.row_id).limit(1)).first() is None:
+            return set()
+        by_table: dict[str, list[str]] = defaultdict(list)
+        for table, row_id in set(keys):
+            by_table[table].append(row_id)
+        out: set[tuple[str, str]] = set()
+        for table, ids in by_table.items():
+            for i in range(0, len(ids), _CHUNK):
+                query = select(er.c.row_id).where(er.c.tbl == table, er.c.row_id.in_(ids[i : i + _CHUNK]))
+                out.update((table, r[0]) for r in conn.execute(query))
+        return out
 
     def apply_server_changes(self, changes: Sequence[Change]) -> BatchOutcome:
         with self._write() as conn:
-            entries, conflicts, seq = self._merge(conn, changes, None)
-        return BatchOutcome({"seq": str(seq)}, entries, conflicts)
+            ws = WriteSet(self, conn, self._head(conn))
+            merged = ws.merge(changes, None)
+            ws.flush()
+        return BatchOutcome({"seq": str(merged.seq)}, merged.entries, merged.conflicts)
 
     def server_write(self, table: str, row_id: str, values: dict[str, Any]) -> BatchOutcome:
         """Write ``values`` into a row as the server (OCR results, verdicts, restores)."""
@@ -202,113 +275,20 @@ class SqlChangeStore:
 
         declared = self.schema.table(table)
         with self._write() as conn:
-            current = self._load(conn, table, [row_id]).get(row_id)
-            state = loads_state(current) if current else None
+            ws = WriteSet(self, conn, self._head(conn))
+            ws.load([(table, row_id)])
+            state = ws.states[(table, row_id)]
             if state is not None:
                 self._server_clock.observe(state.max_hlc)
             changes = update_changes(declared, state, row_id, values, clock=self._server_clock, allow_server_only=True)
-            entries, conflicts, seq = self._merge(conn, changes, None)
-        return BatchOutcome({"seq": str(seq)}, entries, conflicts)
+            merged = ws.merge(changes, None)
+            ws.flush()
+        return BatchOutcome({"seq": str(merged.seq)}, merged.entries, merged.conflicts)
 
-    def _merge(
-        self, conn: Any, changes: Sequence[Change], principal: Principal | None
-    ) -> tuple[list[LogEntry], list[Conflict], int]:
-        by_row: dict[tuple[str, str], list[Change]] = defaultdict(list)
-        for ch in changes:
-            by_row[(ch.table, ch.row_id)].append(ch)
-        latest = max((ch.hlc for ch in changes), default=0)
-        if latest > self._server_clock.last:
-            self._server_clock.observe(latest)
-        head = self._head(conn)
-        seq = head
-        entries: list[LogEntry] = []
-        log_rows: list[dict[str, Any]] = []
-        committed = self._now()
-        all_conflicts: list[tuple[Conflict, str | None, str | None]] = []
-        upserts: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        ids_by_table: dict[str, list[str]] = defaultdict(list)
-        for table, row_id in by_row:
-            ids_by_table[table].append(row_id)
-        for table_name, ids in ids_by_table.items():
-            declared = self.schema.table(table_name)
-            stored = self._load(conn, table_name, ids)
-            for row_id in ids:
-                raw = stored.get(row_id)
-                state: RowState | None = loads_state(raw) if raw else None
-                before = None if state is None else (_cell_value(state, "owner_id"), _cell_value(state, "department_id"))
-                row_changes = by_row[(table_name, row_id)]
-                if principal is not None and state is None:
-                    row_changes = row_changes + self._stamp_owner(row_changes, principal)
-                result = merge_row(declared, state, row_changes)
-                applied = list(result.applied)
-                new_state = result.state
-                owner = _cell_value(new_state, "owner_id")
-                dept = _cell_value(new_state, "department_id")
-                moved = before if before is not None and before != (owner, dept) else None
-                for conflict in result.conflicts:
-                    all_conflicts.append((conflict, owner, dept))
-                if not applied:
-                    continue
-                for ch in applied:
-                    seq += 1
-                    body = _dumps(ch.to_wire())
-                    entries.append(LogEntry(seq, ch.site, table_name, row_id, owner, dept, body, moved))
-                    log_rows.append(
-                        {
-                            "seq": seq,
-                            "tbl": table_name,
-                            "row_id": row_id,
-                            "field": ch.field,
-                            "site": ch.site,
-                            "hlc": ch.hlc,
-                            "owner_id": owner,
-                            "department_id": dept,
-                            "body": body,
-                            "committed_ms": committed,
-                            "moved_from": None if moved is None else _dumps(list(moved)),
-                        }
-                    )
-                upserts[table_name].append(self._row_record(table_name, new_state, seq))
-        for table_name, records in upserts.items():
-            self._upsert(conn, table_name, records)
-        if log_rows:
-            bulk_insert(conn, self.t_changes, log_rows)
-        if all_conflicts:
-            self._record_conflicts(conn, all_conflicts, seq)
-        return entries, [c for c, _, _ in all_conflicts], seq
-
-    def _stamp_owner(self, row_changes: Sequence[Change], principal: Principal) -> list[Change]:
-        """Owner and department for a row new to the server, unless the device set them.
-
-        The stamp carries the row's earliest HLC in the batch (site ``server``,
-        so ``server_wins`` still ranks it above device writes): a delete that
-        saw the insert has then seen the stamp too, so on update-wins tables
-        the stamp can never look like an update racing that delete. Built as
-        plain changes, it is valid even when the batch also deletes the row.
-        """
-        written = {ch.field for ch in row_changes}
-        first = min(row_changes, key=lambda ch: ch.hlc)
-        level = first.cl if first.cl % 2 else first.cl - 1
-        values = {"owner_id": principal.user_id, "department_id": principal.department_id}
-        return [
-            Change(first.table, first.row_id, name, value, first.hlc, SERVER_SITE, level, 0)
-            for name, value in values.items()
-            if value is not None and name not in written
-        ]
-
-    def _row_record(self, table: str, state: RowState, seq: int) -> dict[str, Any]:
-        record: dict[str, Any] = {"id": state.row_id, "_cl": state.cl, "_state": dumps_state(state), "_seq": seq}
-        cells = state.cells
-        for name in self._field_names[table]:
-            cell = cells.get(name)
-            record[name] = None if cell is None else cell.value
-        return record
-
-    def _upsert(self, conn: Any, table: str, records: list[dict[str, Any]]) -> None:
-        bulk_insert(conn, self.rows[table], records, upsert_key="id")
-
-    def _record_conflicts(self, conn: Any, conflicts: Iterable[tuple[Conflict, str | None, str | None]], seq: int) -> None:
-        committed = self._now()
+    def record_conflicts(
+        self, conn: Any, conflicts: Iterable[tuple[Conflict, str | None, str | None, int]], committed: int
+    ) -> None:
+        """Add losing writes to the conflict history (once each: keyed by the loser)."""
         rows = [
             {
                 "tbl": c.table,
@@ -324,18 +304,10 @@ class SqlChangeStore:
                 "resolved": False,
                 "committed_ms": committed,
             }
-            for c, owner, dept in conflicts
+            for c, owner, dept, seq in conflicts
         ]
         stmt = self._insert(self.t_conflicts).on_conflict_do_nothing()
         conn.execute(stmt, rows)
-
-    def _load(self, conn: Any, table: str, ids: Sequence[str]) -> dict[str, str]:
-        t = self.rows[table]
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), _CHUNK):
-            chunk = list(ids[i : i + _CHUNK])
-            out.update((r[0], r[1]) for r in conn.execute(select(t.c.id, t.c._state).where(t.c.id.in_(chunk))))
-        return out
 
     def _head(self, conn: Any) -> int:
         return int(conn.execute(select(func.coalesce(func.max(self.t_changes.c.seq), 0))).scalar_one())
@@ -408,9 +380,8 @@ def _moved(text_value: str | None) -> tuple[str | None, str | None] | None:
     return (owner, dept)
 
 
-def _cell_value(state: RowState, name: str) -> Any:
-    cell = state.cells.get(name)
-    return None if cell is None else cell.value
+def _raw(req: PushRequest, index: int) -> Any:
+    return req.raw[index] if index < len(req.raw) else None
 
 
 def make_engine(url: str) -> Engine:

@@ -9,6 +9,12 @@ Bookkeeping tables:
 
 * ``sync_changes``: the append-only change log. ``seq`` is assigned by the
   writer under the store's write lock, so sequence order is commit order.
+  One record holds the field changes one site made to one row in one write
+  (``n_changes`` of them): ``body`` is their wire texts joined by commas, the
+  contents of a JSON array, so a feed page is the records' bodies joined;
+  ``field`` is the field's name when there is one, else ``*``, and ``hlc``
+  the highest HLC among them. One record per row rather than per field is
+  what makes ingest fast: SQLite's cost is mostly per inserted row.
 * ``sync_batches``: every (site, batch id) applied, with a digest of its
   content and the ack sent, for exactly-once pushes.
 * ``sync_conflicts``: the conflict history (one row per losing write).
@@ -88,6 +94,7 @@ def build_metadata(schema: Schema) -> tuple[MetaData, dict[str, Table]]:
         Column("body", Text, nullable=False),
         Column("committed_ms", BigInteger, nullable=False),
         Column("moved_from", Text),
+        Column("n_changes", Integer, nullable=False, server_default="1"),
         Index("ix_sync_changes_row", "tbl", "row_id"),
     )
     Table(

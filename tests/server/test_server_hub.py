@@ -286,3 +286,28 @@ def test_side_services_refuse_callers_without_a_token(live_server: Any) -> None:
     for path in ("/v1/cards", "/v1/routes/plan", "/v1/memos"):
         reply = httpx.post(server.http_url + path, content=b"{}")
         assert reply.status_code == 401 and reply.json()["error"]["code"] == "FS-3001", path
+
+
+def test_unencodable_text_gets_typed_rejects_and_the_connection_lives(live_server: Any, raw_client: Any) -> None:
+    """Lone surrogates (valid JSON escapes, not Unicode) get per-change FS-2003 and a frame-level FS-1001; nothing crashes, good changes apply."""
+    server = live_server()
+
+    async def scenario() -> None:
+        a, _ = await raw_client.connect(server)
+        await a.sync_to_done()
+        good, bad = str(uuid.uuid4()), str(uuid.uuid4())
+        changes = [a.change(good, "name", "Acme"), a.change(bad, "name", "\ud800"), a.change(bad, "tags", {"add": ["\udfff"]})]
+        frame = json.dumps({"type": "push", "batch": str(uuid.uuid4()), "changes": changes})  # ensure_ascii: escapes survive
+        await a.send(frame)
+        ack = await a.until("ack")
+        assert ack["accepted"] == 1
+        assert [(r["i"], r["code"]) for r in ack["rejects"]] == [(1, "FS-2003"), (2, "FS-2003")]
+        await a.send(json.dumps({"type": "push", "batch": "b-\ud800", "changes": []}))
+        error = await a.until("error")
+        assert error["code"] == "FS-1001"
+        again = await a.push([a.change(good, "tier", "A")])  # the same connection still works
+        assert again["accepted"] == 1
+        await a.close()
+
+    asyncio.run(scenario())
+    assert rows_of(server) == 1

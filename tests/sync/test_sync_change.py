@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fieldsync.sync import errors as E
+from fieldsync.sync import protocol as P
 from fieldsync.sync.change import EXISTS, Change, change_from_wire
 from fieldsync.sync.crm import CRM_SCHEMA
 from fieldsync.sync.rules import text_edit
@@ -232,3 +236,61 @@ def test_every_validation_code_is_reachable() -> None:
     }
     expected = {c for c in E.CATALOGUE if c.startswith("FS-2")} - {E.READ_ONLY_FIELD.code}
     assert produced == expected
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(1 << 63), (1 << 63) - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    table=st.text(max_size=12),
+    row=st.text(max_size=40),
+    fname=st.text(max_size=12),
+    value=_JSON_VALUES,
+    stamp=st.integers(0, (1 << 63) - 1),
+    site=st.text(min_size=1, max_size=64),
+    cl=st.integers(0, (1 << 31) - 1),
+    base=st.integers(0, (1 << 63) - 1),
+)
+def test_wire_text_is_the_canonical_encoding(table: str, row: str, fname: str, value: Any, stamp: int, site: str, cl: int, base: int) -> None:
+    """``Change.wire_text`` is byte for byte the stdlib encoder's compact text of ``to_wire()``, for any content."""
+    ch = Change(table, row, fname, value, stamp, site, cl, base)
+    canonical = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode(ch.to_wire())
+    assert ch.wire_text() == canonical
+
+
+@pytest.mark.parametrize(
+    ("fname", "value"),
+    [
+        ("name", "Acme \ud800 Ltd"),  # a lone surrogate: valid JSON, not encodable text
+        ("opening_hours", {"mon": "\udfff"}),
+        ("tags", {"add": ["vip\ud83d"]}),
+        ("tags", {"remove": [["vip", "1@\ud800"]]}),
+        ("notes", "\ud800"),
+    ],
+)
+def test_unencodable_text_is_wrong_type(fname: str, value: Any) -> None:
+    """Text with a lone surrogate (``"\\ud800"`` in JSON) is refused per change as FS-2003, never an internal error."""
+    assert code_of(wire(f=fname, v=value)) == "FS-2003"
+
+
+def test_surrogate_pairs_are_ordinary_text() -> None:
+    """A properly paired surrogate escape (an emoji written as ``\\ud83d\\ude00``) decodes to valid text and is kept."""
+    decoded = json.loads('"\\ud83d\\ude00 Acme"')
+    assert change_from_wire(wire(v=decoded), CRM_SCHEMA).value == "😀 Acme"
+
+
+def test_unencodable_site_is_bad_site() -> None:
+    """A site id with a lone surrogate is FS-2007."""
+    assert code_of(wire(s="dev-\ud800")) == "FS-2007"
+
+
+def test_reject_does_not_echo_unencodable_ids() -> None:
+    """A reject names the change's table, row and field only when they are encodable text."""
+    reject = P.reject_from_error(0, E.ValidationError(E.UNKNOWN_TABLE), {"t": "acc\ud800", "r": ROW, "f": "name"})
+    assert (reject.table, reject.row_id, reject.field) == (None, ROW, "name")
+    json.dumps(reject.to_wire(), ensure_ascii=False).encode()

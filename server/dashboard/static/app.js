@@ -379,7 +379,8 @@ async function enter(session) {
   });
   await state.feed.start();
   await selectTab(params.get("tab") && TABS.includes(params.get("tab")) ? params.get("tab") : state.me.team ? "log" : "day");
-  $("main").focus();
+  // Land keyboard users in the content, unless they already moved into the app while it loaded.
+  if (!$("app").contains(document.activeElement)) $("main").focus();
 }
 
 function renderLive() {
