@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
+import uvloop
 import websockets
 
+from bench.receivers import Receiver, open_receiver
 from fieldsync.server.auth.tokens import issue_token
 from fieldsync.sync.hlc import pack
 
@@ -158,12 +160,21 @@ class Device:
         return out
 
     async def push(self, changes: list[dict[str, Any]]) -> dict[str, Any]:
-        batch = str(uuid.uuid4())
-        await self.ws.send(json.dumps({"type": "push", "batch": batch, "changes": changes}))
+        return await self.push_frame(*push_frame(changes))
+
+    async def push_frame(self, batch: str, frame: str) -> dict[str, Any]:
+        """Send an encoded push frame and wait for its ack."""
+        await self.ws.send(frame)
         while True:
             msg = json.loads(await self.ws.recv())
             if msg["type"] == "ack" and msg["batch"] == batch:
                 return msg
+
+
+def push_frame(changes: list[dict[str, Any]]) -> tuple[str, str]:
+    """(batch id, encoded push frame) for ``changes``."""
+    batch = str(uuid.uuid4())
+    return batch, json.dumps({"type": "push", "batch": batch, "changes": changes})
 
 
 def summary(name: str, values: list[float], unit: str, baseline: float | None = None) -> str:
@@ -179,13 +190,14 @@ async def bench_ingest(bases: list[str], *, pushers: int, batches: int, rows_per
     devices = [await Device.open(bases[i % len(bases)], live=False) for i in range(pushers)]
     for d in devices:
         await d.until_done()
-    payloads = [[d.changes(rows_per_batch) for _ in range(batches)] for d in devices]
+    # Frames are encoded before the clock starts: a phone encodes on its own CPU, not the server's.
+    payloads = [[push_frame(d.changes(rows_per_batch)) for _ in range(batches)] for d in devices]
     start = time.perf_counter()
 
-    async def run(d: Device, batches_: list[list[dict[str, Any]]]) -> int:
+    async def run(d: Device, frames: list[tuple[str, str]]) -> int:
         n = 0
-        for b in batches_:
-            ack = await d.push(b)
+        for batch, frame in frames:
+            ack = await d.push_frame(batch, frame)
             n += ack["accepted"]
         return n
 
@@ -197,36 +209,23 @@ async def bench_ingest(bases: list[str], *, pushers: int, batches: int, rows_per
 
 
 async def bench_fanout(bases: list[str], pids: list[int], *, receivers: int, pushes: int) -> tuple[list[float], float]:
-    """Push-to-receipt latency (ms) on every other connected device (receivers spread over the hubs).
+    """Push-to-arrival latency (ms) on every other connected device (receivers spread over the hubs).
 
-    Also returns the hubs' memory per connection (KB), from RSS before and after connecting.
+    Receivers stamp bytes as they arrive and parse later (``bench/receivers.py``), so the figure is the
+    server's delivery time, not the load generator's. Also returns the hubs' memory per connection (KB),
+    from RSS before and after connecting.
     """
     sender = await Device.open(bases[0])
     await sender.until_done()
     before = sum(rss_mb(pid) for pid in pids)
-    devices = []
+    devices: list[Receiver] = []
     for i in range(0, receivers, 50):
-        group = await asyncio.gather(
-            *(Device.open(bases[(i + k) % len(bases)], compression=False) for k in range(min(50, receivers - i)))
+        devices.extend(
+            await asyncio.gather(*(open_receiver(bases[(i + k) % len(bases)], hello()) for k in range(min(50, receivers - i))))
         )
-        devices.extend(group)
-    await asyncio.gather(*(d.until_done() for d in devices))
-    latencies: list[float] = []
     sent_at: dict[str, float] = {}
-
-    async def listen(d: Device, expected: int) -> None:
-        got = 0
-        while got < expected:
-            msg = json.loads(await d.ws.recv())
-            if msg["type"] != "changes":
-                continue
-            now = time.perf_counter()
-            for c in msg["changes"]:
-                if c["s"] == sender.site and c["r"] in sent_at:
-                    latencies.append((now - sent_at[c["r"]]) * 1000)
-                    got += 1
-
-    listeners = [asyncio.create_task(listen(d, pushes)) for d in devices]
+    for d in devices:
+        d.recording = True
     for _ in range(pushes):
         row = str(uuid.uuid4())
         sender.ms += 1
@@ -234,11 +233,29 @@ async def bench_fanout(bases: list[str], pids: list[int], *, receivers: int, pus
         sent_at[row] = time.perf_counter()
         await sender.push([change])
         await asyncio.sleep(0.05)
-    await asyncio.wait_for(asyncio.gather(*listeners), 120)
+    await asyncio.sleep(0.5)  # the last frames arrive
+    latencies: list[float] = []
+    for d in devices:
+        got = 0
+        for stamp, msg in d.recorded():
+            for c in msg.get("changes", []) if msg["type"] == "changes" else []:
+                if c["s"] == sender.site and c["r"] in sent_at:
+                    latencies.append((stamp - sent_at[c["r"]]) * 1000)
+                    got += 1
+        if got != pushes:
+            raise RuntimeError(f"a receiver got {got} of {pushes} pushes")
     per_conn_kb = (sum(rss_mb(pid) for pid in pids) - before) * 1024 / receivers
-    for d in [sender, *devices]:
-        await d.ws.close()
+    await sender.ws.close()
+    for d in devices:
+        d.close()
     return latencies, per_conn_kb
+
+
+def hello(cursor: str | None = None) -> dict[str, Any]:
+    """A device's hello with a fresh site and token."""
+    site = "bench-" + uuid.uuid4().hex[:10]
+    token = issue_token(SECRET, user_id=str(uuid.uuid4()), site=site)
+    return {"type": "hello", "protocol": 1, "schema": 1, "token": token, "site": site, "cursor": cursor, "live": True}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -272,7 +289,8 @@ def bytes_per_change() -> tuple[float, float]:
 
 
 def run_async(fn: Callable[[], Awaitable[Any]]) -> Any:
-    return asyncio.run(fn())
+    """Run a load generator on uvloop (the cheapest event loop: the load generator shares the server's cores)."""
+    return uvloop.run(fn())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,7 +322,7 @@ def run_all(args: argparse.Namespace, url: str | None) -> int:
     if args.only in (None, "ingest"):
         with servers(url, args.hubs) as hubs:
             bases = [b for b, _ in hubs]
-            rates = [run_async(lambda: bench_ingest(bases, pushers=4, batches=10, rows_per_batch=100)) for _ in range(args.runs)]
+            rates = [run_async(lambda: bench_ingest(bases, pushers=4, batches=25, rows_per_batch=100)) for _ in range(args.runs)]
             print(summary("ingest (4 devices, 500-change batches)", rates, "changes/s"))
             print(f"{'hub RSS after ingest':<44} {sum(rss_mb(p.pid) for _, p in hubs):,.0f} MB over {args.hubs} process(es)")
 

@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await asyncio.to_thread(open_store, settings.database_url, CRM_SCHEMA)
+        store = await asyncio.to_thread(lambda: open_store(settings.database_url, CRM_SCHEMA, synchronous=settings.sqlite_synchronous))
         hub = Hub(store, settings, CRM_SCHEMA)
         await hub.start()
         app.state.store = store

@@ -24,8 +24,8 @@ from fieldsync.server.org.scopes import OWNER_FIELDS, ScopeView
 from fieldsync.server.store.base import Principal, PushRequest, ScopeCheck
 from fieldsync.sync import errors as E
 from fieldsync.sync import protocol as P
-from fieldsync.sync.change import EXISTS, Change, change_from_wire
-from fieldsync.sync.hlc import MAX_DRIFT_MS, wall_ms
+from fieldsync.sync.change import Change, change_from_wire
+from fieldsync.sync.hlc import MAX_COUNTER, MAX_DRIFT_MS, pack
 from fieldsync.sync.schema import Schema
 
 DIGEST_PREFIX = "2:"
@@ -42,25 +42,22 @@ def push_request(
     """
     indexed: list[tuple[int, Change]] = []
     rejects: list[P.Reject] = []
-    digest = hashlib.blake2b(digest_size=31)
+    texts: list[str] = []
     site = principal.site
+    latest = pack(now_ms + MAX_DRIFT_MS, MAX_COUNTER)
     for i, item in enumerate(msg.changes):
         try:
             ch = change_from_wire(item, schema, site=site)
         except E.ValidationError as err:
             rejects.append(P.reject_from_error(i, err, item))
-            digest.update(b"!" + json.dumps(item, sort_keys=True).encode() + b"\n")
+            texts.append("!" + json.dumps(item, sort_keys=True))
             continue
-        digest.update(ch.wire_text().encode() + b"\n")
-        try:
-            if ch.field != EXISTS and schema.by_name[ch.table].by_name[ch.field].server_only:
-                raise E.ValidationError(E.READ_ONLY_FIELD, f"{ch.table}.{ch.field} is written by the server only")
-            if wall_ms(ch.hlc) - now_ms > MAX_DRIFT_MS:
-                raise E.ValidationError(E.BAD_HLC, "hlc is too far in the future")
-        except E.ValidationError as err:
-            rejects.append(P.reject_from_error(i, err, item))
+        texts.append(ch.wire_text())  # before the clock check: a resend must hash alike whatever the time
+        if ch.hlc > latest:
+            rejects.append(P.reject_from_error(i, E.ValidationError(E.BAD_HLC, "hlc is too far in the future"), item))
             continue
         indexed.append((i, ch))
+    digest = hashlib.blake2b("\n".join(texts).encode("utf-8", "surrogatepass"), digest_size=31)
     check: ScopeCheck | None = None
     if scope is not None:
         raw, scope_now = msg.changes, scope

@@ -23,6 +23,7 @@ class Settings:
     """
 
     database_url: str = "sqlite:///fieldsync.db"
+    sqlite_synchronous: str = "full"  # full: an ack survives a power cut; normal: only a process crash (docs/operations.md)
     secret_key: str = ""
     environment: str = "development"
     host: str = "127.0.0.1"

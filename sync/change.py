@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from json.encoder import encode_basestring as _json_str  # the C escaper json.dumps(ensure_ascii=False) uses
 from typing import Any
 
@@ -56,6 +57,7 @@ class Change:
     site: str
     cl: int = 1
     base: int = 0
+    text: str | None = dataclass_field(default=None, compare=False, repr=False)  # memo of ``wire_text()``
 
     @property
     def is_existence(self) -> bool:
@@ -75,7 +77,12 @@ class Change:
         }
 
     def wire_text(self) -> str:
-        """The canonical JSON text of ``to_wire()`` (compact, UTF-8 as is), built without the dict."""
+        """The canonical JSON text of ``to_wire()`` (compact, UTF-8 as is), built without the dict.
+
+        Computed once: a pushed change's text serves both the batch digest and its log record.
+        """
+        if self.text is not None:
+            return self.text
         v = self.value
         if type(v) is str:
             vt = _json_str(v)
@@ -83,10 +90,11 @@ class Change:
             vt = "null"
         else:
             vt = _ENCODE(v)
-        return (
+        self.text = (
             f'{{"t":{_json_str(self.table)},"r":{_json_str(self.row_id)},"f":{_json_str(self.field)},"v":{vt},'
             f'"h":"{self.hlc}","s":{_json_str(self.site)},"c":{self.cl},"b":"{self.base}"}}'
         )
+        return self.text
 
 
 def _hlc(text: object) -> int:
@@ -106,15 +114,21 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
     """Validate one wire change and return its canonical ``Change``.
 
     ``site``: the connection's site id; when given, the change must carry it
-    (a device cannot write in another device's name). Raises
-    ``ValidationError`` with the precise code for the first problem found.
+    (a device cannot write in another device's name), and it may not write a
+    server-only field (FS-2008). Raises ``ValidationError`` with the precise
+    code for the first problem found.
     """
+    global _last_row
     if not isinstance(obj, dict):
         raise E.ValidationError(E.WRONG_TYPE, "a change is a JSON object")
-    table = schema.table(obj.get("t"))  # FS-2001
+    table = schema.by_name.get(obj.get("t")) if type(obj.get("t")) is str else None
+    if table is None:
+        table = schema.table(obj.get("t"))  # raises FS-2001
     row_id = obj.get("r")
-    if type(row_id) is not str or _ROW_ID.match(row_id) is None:  # one spelling per row, or it would be two rows
-        raise E.ValidationError(E.BAD_ROW_ID, "row id must be a canonical lower-case UUID")
+    if row_id != _last_row:  # a row's fields arrive together: check each id once
+        if type(row_id) is not str or _ROW_ID.match(row_id) is None:  # one spelling per row, or it would be two rows
+            raise E.ValidationError(E.BAD_ROW_ID, "row id must be a canonical lower-case UUID")
+        _last_row = row_id
     fname = obj.get("f")
     if type(fname) is not str:
         raise E.ValidationError(E.UNKNOWN_FIELD, "field name missing")
@@ -125,7 +139,8 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
         if site is not None:
             raise E.ValidationError(E.BAD_SITE, "change site differs from the connection's site")
     stamp = _hlc(obj.get("h"))
-    base = _hlc(obj.get("b", "0"))
+    base = obj.get("b", "0")
+    base = 0 if base == "0" else _hlc(base)
     if stamp < 0 or base < 0:
         raise E.ValidationError(E.BAD_HLC, "malformed hlc")
     if stamp == 0 or base >= stamp:
@@ -142,6 +157,8 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
             raise E.ValidationError(E.BAD_HLC, "an existence change's seen watermark must be below its hlc")
         return Change(table.name, row_id, fname, str(seen), stamp, change_site, cl, base)
     fld = table.field(fname)  # FS-2002
+    if fld.server_only and site is not None:
+        raise E.ValidationError(E.READ_ONLY_FIELD, f"{table.name}.{fname} is written by the server only")
     if cl % 2 == 0:
         raise E.ValidationError(E.ROW_DELETED, "a field change must be made while the row exists (odd causal length)")
     value = _rules().rule_for(fld).validate(fld, value)
@@ -159,6 +176,7 @@ def _rules() -> Any:
 
 
 _rules_module: Any = None
+_last_row: Any = object()  # the last row id that passed the check (any thread's: an equal string is equally valid)
 
 
 __all__ = ["EXISTS", "Change", "change_from_wire"]

@@ -34,16 +34,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _json_str
 from typing import Any
 
 from fieldsync.sync.change import EXISTS, Change
-from fieldsync.sync.rules import Cell, Conflict, concurrent, rule_for
+from fieldsync.sync.rules import RULES, Cell, Conflict, Rule, concurrent, rule_for, rules_version
 from fieldsync.sync.schema import DeletePolicy, Table
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RowState:
-    """The merged state of one row. Treat the dicts as read-only."""
+    """The merged state of one row. A value: never mutated, dicts included (not frozen: see ``Change``)."""
 
     table: str
     row_id: str
@@ -67,7 +68,7 @@ class RowState:
         return {name: cell.value for name, cell in self.cells.items()}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MergeResult:
     """What ``merge_row`` produced."""
 
@@ -95,44 +96,64 @@ def causal_length(levels: Mapping[int, int], policy: DeletePolicy) -> int:
 def merge_row(table: Table, state: RowState | None, changes: Iterable[Change]) -> MergeResult:
     """Fold ``changes`` (all for this row) into ``state``."""
     if state is None:
-        state = RowState(table.name, "")
-    levels = dict(state.levels)
-    cells = dict(state.cells)
-    row_id = state.row_id
+        levels: dict[int, int] = {}
+        cells: dict[str, Cell] = {}
+        row_id = ""
+    else:
+        levels = dict(state.levels)
+        cells = dict(state.cells)
+        row_id = state.row_id
     applied: list[Change] = []
     conflicts: list[Conflict] = []
     policy = table.delete_policy
+    delete_wins = policy is DeletePolicy.DELETE_WINS
+    rules = _rules_of(table)
     for ch in changes:
         row_id = ch.row_id
-        if ch.field == EXISTS:
+        fname = ch.field
+        if fname == EXISTS:
             watermark = ch.hlc if ch.cl % 2 else int(ch.value)
             if levels.get(ch.cl, -1) >= watermark:
                 continue
             levels[ch.cl] = watermark
             applied.append(ch)
-            if ch.cl % 2 == 0 and policy is DeletePolicy.DELETE_WINS:
+            if ch.cl % 2 == 0 and delete_wins:
                 conflicts.extend(_lost_to_delete(table.name, row_id, cells, ch))
             continue
-        rule = rule_for(table.field(ch.field))
-        old = cells.get(ch.field)
+        rule = rules.get(fname)
+        if rule is None:
+            rule = rule_for(table.field(fname))  # an unknown field raises FS-2002 here
+        old = cells.get(fname)
         new, loser = rule.apply(old, ch)
         if loser is not None and old is not None and concurrent(new, loser):
-            conflicts.append(_conflict(table.name, row_id, ch.field, new, loser))
-        level_moved = levels.get(ch.cl, -1) < ch.hlc
-        if new is old and not level_moved:
+            conflicts.append(_conflict(table.name, row_id, fname, new, loser))
+        level = levels.get(ch.cl, -1)
+        if new is old and level >= ch.hlc:
             continue
-        if level_moved:
+        if level < ch.hlc:
             levels[ch.cl] = ch.hlc
-        cells[ch.field] = new
+        cells[fname] = new
         applied.append(ch)
-        if policy is DeletePolicy.DELETE_WINS and (ch.cl + 1) in levels and ch.hlc > levels[ch.cl + 1]:
+        if delete_wins and (ch.cl + 1) in levels and ch.hlc > levels[ch.cl + 1]:
             conflicts.append(
-                Conflict(table.name, row_id, ch.field, "deleted", None, None, None, ch.value, ch.hlc, ch.site)
+                Conflict(table.name, row_id, fname, "deleted", None, None, None, ch.value, ch.hlc, ch.site)
             )
     if not applied:
-        return MergeResult(state, [], conflicts)
+        return MergeResult(state if state is not None else RowState(table.name, ""), [], conflicts)
     cl = causal_length(levels, policy)
     return MergeResult(RowState(table.name, row_id, cl, levels, cells), applied, conflicts)
+
+
+_RULE_CACHE: dict[int, tuple[Table, int, dict[str, Rule]]] = {}
+
+
+def _rules_of(table: Table) -> dict[str, Rule]:
+    """Each field's rule object, looked up once per table (and again after a rule is registered)."""
+    entry = _RULE_CACHE.get(id(table))
+    if entry is None or entry[0] is not table or entry[1] != rules_version():
+        found = {f.name: RULES[f.rule] for f in table.fields if f.rule in RULES}
+        entry = _RULE_CACHE[id(table)] = (table, rules_version(), found)
+    return entry[2]
 
 
 def _conflict(table: str, row_id: str, fname: str, winner: Cell, loser: Cell) -> Conflict:
@@ -185,8 +206,24 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def dumps_state(state: RowState) -> str:
-    """The stored text of a row state."""
-    return _ENCODE(state_to_json(state))
+    """The stored text of a row state: ``_ENCODE(state_to_json(state))``, built directly.
+
+    Every write re-encodes its row's state, so this skips the intermediate
+    dicts and lists; the tests check it equals the stdlib encoding.
+    """
+    cells = state.cells
+    parts = []
+    for name in sorted(cells):
+        c = cells[name]
+        v = c.value
+        vt = _json_str(v) if type(v) is str else "null" if v is None else _ENCODE(v)
+        meta = "" if c.meta is None else "," + _ENCODE(c.meta)
+        parts.append(f'{_json_str(name)}:[{vt},"{c.hlc}",{_json_str(c.site)},"{c.base}",{c.cl}{meta}]')
+    levels = ",".join([f'"{k}":"{v}"' for k, v in sorted(state.levels.items())])
+    return (
+        f'{{"t":{_json_str(state.table)},"r":{_json_str(state.row_id)},"cl":{state.cl},'
+        f'"lv":{{{levels}}},"c":{{{",".join(parts)}}}}}'
+    )
 
 
 def loads_state(text: str) -> RowState:

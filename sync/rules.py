@@ -438,11 +438,21 @@ def register_rule(name: str, key: Callable[[Any], Any], *, descending: bool = Fa
     converges by construction. Register the same rule on the server and in
     every app before opening a replica.
     """
+    global _RULES_VERSION
     if name in BUILTIN_RULES:
         raise ValueError(f"{name} is a built-in rule")
     rule = RegisterRule(name, _by_key(key, descending=descending))
     RULES[name] = rule
+    _RULES_VERSION += 1
     return rule
+
+
+_RULES_VERSION = 0
+
+
+def rules_version() -> int:
+    """Bumped by every ``register_rule``: lets callers cache field-to-rule lookups."""
+    return _RULES_VERSION
 
 
 def rule_for(fld: Field) -> Rule:
@@ -463,6 +473,7 @@ __all__ = [
     "live_tags",
     "register_rule",
     "rule_for",
+    "rules_version",
     "set_tag",
     "text_edit",
 ]

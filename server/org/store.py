@@ -19,6 +19,7 @@ from sqlalchemy import Engine, MetaData, Table, delete, insert, select, update
 
 from fieldsync.server.org.model import Department, Org, Role, Scope, TeamMember, User
 from fieldsync.server.org.tables import add_org_tables
+from fieldsync.server.store.bulk import scalar
 from fieldsync.sync import errors as E
 
 
@@ -81,9 +82,9 @@ class OrgStore:
     # --- the organisation ------------------------------------------------------
 
     def version(self) -> int:
-        m = self.t["org_meta"]
+        """The organisation's version (asked before every scoped push: a plain driver query, see ``store/bulk.py``)."""
         with self.engine.connect() as conn:
-            v = conn.execute(select(m.c.value).where(m.c.key == "org_version")).scalar()
+            v = scalar(conn, "SELECT value FROM org_meta WHERE key = ?", ("org_version",))
         return int(v or 0)
 
     def load(self) -> Org:

@@ -1,12 +1,14 @@
-"""Multi-row inserts and upserts at driver speed.
+"""The push path's statements at driver speed.
 
 SQLAlchemy's per-row parameter processing costs more than the database's
 own work for the change log and row upserts, the two statements that carry
-every pushed change (``bench/hub.py`` measured it). These helpers compile one
-statement per (table, columns, dialect) once, then hand the caller's tuples
-to the DB-API ``executemany``. Callers build the tuples in column order with
-JSON columns already encoded (``json_text``); on PostgreSQL those parameters
-are cast to ``json`` in the statement.
+every pushed change, and building a Core ``select`` costs about half a
+millisecond on the reference machine, several times the query itself
+(``bench/hub.py`` measured both). These helpers build each statement's text
+once per (table, columns, dialect) and hand plain tuples to the DB-API.
+Callers build insert tuples in column order with JSON columns already
+encoded (``json_text``); on PostgreSQL those parameters are cast to ``json``
+in the statement.
 """
 
 from __future__ import annotations
@@ -54,4 +56,29 @@ def insert_rows(
         conn.exec_driver_sql(_statement(table, columns, conn.dialect.name, upsert_key), rows)
 
 
-__all__ = ["insert_rows", "json_columns", "json_text"]
+def mark(dialect: str) -> str:
+    """The DB-API parameter mark of ``dialect`` (``?`` for SQLite, ``%s`` for psycopg)."""
+    return "%s" if dialect == "postgresql" else "?"
+
+
+def select_in(conn: Any, table: str, columns: tuple[str, ...], key: str, values: Sequence[Any]) -> list[Any]:
+    """Rows (``columns``) of ``table`` whose ``key`` is one of ``values``; at most 500 values per query."""
+    m = mark(conn.dialect.name)
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    out: list[Any] = []
+    for i in range(0, len(values), 500):
+        chunk = tuple(values[i : i + 500])
+        sql = f'SELECT {quoted} FROM "{table}" WHERE "{key}" IN ({", ".join([m] * len(chunk))})'
+        out.extend(conn.exec_driver_sql(sql, chunk).fetchall())
+    return out
+
+
+def scalar(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """The first column of the first row of ``sql`` (written with ``?`` marks), or None."""
+    if params and conn.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    row = conn.exec_driver_sql(sql, params).first()
+    return None if row is None else row[0]
+
+
+__all__ = ["insert_rows", "json_columns", "json_text", "mark", "scalar", "select_in"]

@@ -39,12 +39,14 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, func, select, text, tuple_
+from sqlalchemy import Engine, Table, create_engine, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from fieldsync.server.store.base import BatchOutcome, LogEntry, Principal, PushRequest
+from fieldsync.server.store.bulk import scalar, select_in
+from fieldsync.server.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer
 from fieldsync.server.store.writeset import RowColumns, WriteSet
 from fieldsync.server.store.tables import build_metadata
 from fieldsync.sync import errors as E
@@ -81,6 +83,8 @@ class SqlChangeStore:
         self.t_conflicts: Table = self.metadata.tables["sync_conflicts"]
         self._lock = threading.Lock()
         self._pg = engine.dialect.name == "postgresql"
+        file_db = engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+        self._checkpointer = WalCheckpointer(engine) if file_db else None
         self._insert = pg_insert if self._pg else sqlite_insert
         self._now = clock
         self._server_clock = HlcClock(SERVER_SITE, now_ms=clock)
@@ -242,15 +246,14 @@ class SqlChangeStore:
 
     def _known_batches(self, conn: Any, requests: Sequence[PushRequest]) -> dict[tuple[str, str], tuple[str, str]]:
         """``{(site, batch id): (digest, ack)}`` of the requests' batches already applied."""
-        b = self.t_batches.c
-        pairs = list({(r.principal.site, r.batch_id) for r in requests})
-        query = select(b.site, b.batch_id, b.digest, b.ack).where(tuple_(b.site, b.batch_id).in_(pairs))
-        return {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(query)}
+        pairs = {(r.principal.site, r.batch_id) for r in requests}
+        found = select_in(conn, "sync_batches", ("site", "batch_id", "digest", "ack"), "batch_id", sorted({b for _, b in pairs}))
+        return {(r[0], r[1]): (r[2], r[3]) for r in found if (r[0], r[1]) in pairs}
 
     def _erased_keys(self, conn: Any, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of ``keys`` were erased (writes to them are refused); one cheap probe when nothing ever was."""
         er = self.metadata.tables["sync_erased"]
-        if not keys or conn.execute(select(er.c.row_id).limit(1)).first() is None:
+        if not keys or scalar(conn, "SELECT 1 FROM sync_erased LIMIT 1") is None:
             return set()
         by_table: dict[str, list[str]] = defaultdict(list)
         for table, row_id in set(keys):
@@ -310,7 +313,7 @@ class SqlChangeStore:
         conn.execute(stmt, rows)
 
     def _head(self, conn: Any) -> int:
-        return int(conn.execute(select(func.coalesce(func.max(self.t_changes.c.seq), 0))).scalar_one())
+        return int(scalar(conn, "SELECT COALESCE(MAX(seq), 0) FROM sync_changes"))
 
     # --- plumbing ------------------------------------------------------------------
 
@@ -343,12 +346,16 @@ class SqlChangeStore:
                     raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from err
                 finally:
                     store._lock.release()
+                if store._checkpointer is not None:
+                    store._checkpointer.committed()
                 if isinstance(exc, _UNREACHABLE):  # the connection died mid-transaction: rolled back, retryable
                     raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from exc
 
         return _Tx()
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
 
@@ -384,9 +391,20 @@ def _raw(req: PushRequest, index: int) -> Any:
     return req.raw[index] if index < len(req.raw) else None
 
 
-def make_engine(url: str) -> Engine:
-    """A SQLAlchemy engine with the pragmas FieldSync relies on (WAL for SQLite)."""
+SYNCHRONOUS = ("full", "normal")
+
+
+def make_engine(url: str, *, synchronous: str = "full") -> Engine:
+    """A SQLAlchemy engine with the pragmas FieldSync relies on (WAL for SQLite).
+
+    ``synchronous`` (SQLite only): ``full`` syncs the log at every commit, so
+    an acknowledged push survives a power cut; ``normal`` survives a crash of
+    the process but may lose the last commits to a power cut (faster where
+    fsync is slow). See ``docs/operations.md``.
+    """
     if url.startswith("sqlite"):
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}")
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -396,17 +414,18 @@ def make_engine(url: str) -> Engine:
         def _pragmas(dbapi_conn: Any, _: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # WalCheckpointer does the usual ones
             cur.close()
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def open_store(url: str, schema: Schema, *, migrate: bool = True) -> SqlChangeStore:
+def open_store(url: str, schema: Schema, *, migrate: bool = True, synchronous: str = "full") -> SqlChangeStore:
     """Open (and by default migrate to head) the store at ``url``."""
-    engine = make_engine(url)
+    engine = make_engine(url, synchronous=synchronous)
     if migrate:
         from fieldsync.server.migrations import upgrade
 
@@ -417,4 +436,4 @@ def open_store(url: str, schema: Schema, *, migrate: bool = True) -> SqlChangeSt
     return SqlChangeStore(engine, schema)
 
 
-__all__ = ["ERASED_MARK", "SqlChangeStore", "make_engine", "open_store"]
+__all__ = ["ERASED_MARK", "SYNCHRONOUS", "SqlChangeStore", "make_engine", "open_store"]

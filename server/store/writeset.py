@@ -24,10 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from fieldsync.server.store.base import LogEntry, Principal
-from fieldsync.server.store.bulk import insert_rows, json_columns, json_text
+from fieldsync.server.store.bulk import insert_rows, json_columns, json_text, select_in
 from fieldsync.sync.change import Change
 from fieldsync.sync.merge import RowState, dumps_state, loads_state, merge_row
 from fieldsync.sync.rules import SERVER_SITE, Conflict
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
     from fieldsync.server.store.sql import SqlChangeStore
 
 Key = tuple[str, str]
-_CHUNK = 500
 LOG_COLUMNS = (
     "seq", "tbl", "row_id", "field", "site", "hlc", "owner_id", "department_id", "body", "committed_ms", "moved_from", "n_changes",
 )
@@ -102,11 +99,8 @@ class WriteSet:
                 self.states[key] = None
                 wanted.setdefault(key[0], []).append(key[1])
         for table, ids in wanted.items():
-            t = self.store.rows[table]
-            for i in range(0, len(ids), _CHUNK):
-                query = select(t.c.id, t.c._state).where(t.c.id.in_(ids[i : i + _CHUNK]))
-                for row_id, text in self.conn.execute(query):
-                    self.states[(table, row_id)] = loads_state(text)
+            for row_id, text in select_in(self.conn, table, ("id", "_state"), "id", ids):
+                self.states[(table, row_id)] = loads_state(text)
 
     def owners(self, keys: Iterable[Key]) -> dict[Key, tuple[str | None, str | None]]:
         """(owner, department) of those rows that exist in the store (or earlier in this transaction)."""

@@ -294,3 +294,21 @@ def test_reject_does_not_echo_unencodable_ids() -> None:
     reject = P.reject_from_error(0, E.ValidationError(E.UNKNOWN_TABLE), {"t": "acc\ud800", "r": ROW, "f": "name"})
     assert (reject.table, reject.row_id, reject.field) == (None, ROW, "name")
     json.dumps(reject.to_wire(), ensure_ascii=False).encode()
+
+
+def test_missing_row_id_is_refused_on_a_fresh_start() -> None:
+    """A change without a row id is FS-2005 even as the very first change a process validates."""
+    import subprocess
+    import sys
+
+    code = (
+        "from fieldsync.sync.change import change_from_wire\n"
+        "from fieldsync.sync.crm import CRM_SCHEMA\n"
+        "from fieldsync.sync import errors as E\n"
+        "try:\n"
+        "    change_from_wire({'t': 'accounts', 'f': 'name', 'v': 'x', 'h': '5', 's': 'd'}, CRM_SCHEMA)\n"
+        "except E.ValidationError as err:\n"
+        "    print(err.code.code)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "FS-2005"

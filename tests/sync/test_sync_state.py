@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from fieldsync.sync.change import EXISTS
 from fieldsync.sync.merge import (
     RowState,
@@ -16,6 +19,7 @@ from fieldsync.sync.merge import (
     state_from_json,
     state_to_json,
 )
+from fieldsync.sync.rules import Cell
 from fieldsync.sync.writes import Increment, SetOps
 
 ROW = "0192f4c8-0000-7000-8000-000000000001"
@@ -138,3 +142,34 @@ def test_row_state_helpers() -> None:
     state = RowState("t", ROW, cl=2, levels={1: 10, 2: 99})
     assert state.max_hlc == 10
     assert state.values() == {}
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(1 << 63), (1 << 63) - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+_CELLS = st.builds(
+    Cell,
+    value=_VALUES,
+    hlc=st.integers(0, (1 << 63) - 1),
+    site=st.text(max_size=20),
+    base=st.integers(0, (1 << 63) - 1),
+    cl=st.integers(0, 99),
+    meta=st.none() | _VALUES,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    table=st.text(max_size=10),
+    row=st.text(max_size=40),
+    cl=st.integers(0, 99),
+    levels=st.dictionaries(st.integers(0, 99), st.integers(0, (1 << 63) - 1), max_size=4),
+    cells=st.dictionaries(st.text(max_size=12), _CELLS, max_size=6),
+)
+def test_stored_text_is_the_canonical_encoding(table: str, row: str, cl: int, levels: dict[int, int], cells: dict[str, Cell]) -> None:
+    """``dumps_state`` is byte for byte the stdlib encoder's compact text of ``state_to_json``, for any content."""
+    state = RowState(table, row, cl, levels, cells)
+    canonical = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode(state_to_json(state))
+    assert dumps_state(state) == canonical
