@@ -208,7 +208,9 @@ async def bench_ingest(bases: list[str], *, pushers: int, batches: int, rows_per
     return sum(counts) / elapsed
 
 
-async def bench_fanout(bases: list[str], pids: list[int], *, receivers: int, pushes: int) -> tuple[list[float], float]:
+async def bench_fanout(
+    bases: list[str], pids: list[int], *, receivers: int, pushes: int, ready: Callable[[], Any] | None = None
+) -> tuple[list[float], float]:
     """Push-to-arrival latency (ms) on every other connected device (receivers spread over the hubs).
 
     Receivers stamp bytes as they arrive and parse later (``bench/receivers.py``), so the figure is the
@@ -226,6 +228,8 @@ async def bench_fanout(bases: list[str], pids: list[int], *, receivers: int, pus
     sent_at: dict[str, float] = {}
     for d in devices:
         d.recording = True
+    if ready is not None:  # a profiler attaches here, to the pushes alone
+        ready()
     for _ in range(pushes):
         row = str(uuid.uuid4())
         sender.ms += 1

@@ -88,6 +88,13 @@ class Visibility:
     known_fields: dict[str, frozenset[str]] = field(default_factory=dict)
     scope: ScopeView | None = None
 
+    @property
+    def class_key(self) -> tuple[int, int] | None:
+        """Devices whose views share this key see the same entries (their own changes aside); None: never shared."""
+        if self.row_filter is not None or self.state_filter is not None:
+            return None
+        return (id(self.scope), self.schema_version)
+
     def sees_entry(self, e: LogEntry) -> bool:
         """The record is another device's, about a row this device may read."""
         if e.site == self.site:

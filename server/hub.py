@@ -45,6 +45,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from fieldsync.server.auth.tokens import verify_token
+from fieldsync.server.eager import start_eagerly
 from fieldsync.server.feed import (
     Cursor,
     Visibility,
@@ -106,6 +107,9 @@ class Connection:
     close_reason: dict[str, Any] | None = None
     ws: Any = None
     pending_scope: ScopeView | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # held while a frame is being written
+    looping: bool = False  # its live loop is at work (not parked on ``wake``)
+    stalled: asyncio.Task[Any] | None = None  # a fast-path write waiting for the socket to drain
 
 
 class Hub:
@@ -216,14 +220,64 @@ class Hub:
         if not entries or entries[-1].seq <= self.head:
             return
         fresh = [e for e in entries if e.seq > self.head]
+        previous = self.head
         self.recent.extend(fresh)
         self.head = fresh[-1].seq
-        self.published_at.append((self.head, time.monotonic()))
-        for conn in self.connections:
-            if conn.live:
-                conn.wake.set()
+        started = time.monotonic()
+        self.published_at.append((self.head, started))
+        self._fan_out(fresh, previous, started)
         for listener in self.listeners:
             listener(fresh)
+
+    def _fan_out(self, fresh: list[LogEntry], previous: int, started: float) -> None:
+        """Write ``fresh`` to every live device now, or wake its loop when it needs more than one shared frame.
+
+        The fast path serves devices that are caught up (at ``previous``) and
+        idle: the frame is built once per view class (``Visibility.class_key``)
+        -- once per device only for the devices whose own changes are in it --
+        and written without waking the device's task (``start_eagerly``). The
+        rest (behind, busy, being re-scoped, custom filters, and every device
+        when an entry moves or erases a row) are woken and catch up in their
+        live loop as before. A connection's lock keeps its frames in order
+        either way.
+        """
+        simple = not any(e.moved_from is not None or e.erased for e in fresh)
+        sites = {e.site for e in fresh}
+        seq = f"c:{self.head}"
+        shared: dict[tuple[int, int], str | None] = {}
+        written = 0
+        for conn in self.connections:
+            if not conn.live or conn.closed:
+                continue
+            key = conn.view.class_key
+            if not simple or key is None or conn.position != previous or conn.looping or conn.lock.locked() or conn.pending_scope:
+                conn.wake.set()
+                continue
+            if conn.principal.site in sites:
+                frame = _live_frame(fresh, conn.view, seq)
+            elif key in shared:
+                frame = shared[key]
+            else:
+                frame = shared[key] = _live_frame(fresh, conn.view, seq)
+            conn.position = self.head
+            if frame is not None:
+                self._write_now(conn, frame)
+                written += 1
+        if written:
+            lag = time.monotonic() - started
+            for listener in self.lag_listeners:
+                listener(lag)
+
+    def _write_now(self, conn: Connection, frame: str) -> None:
+        """Write a frame without waking the connection's task; a socket that must drain gets a task of its own."""
+        try:
+            conn.stalled = start_eagerly(conn.send(frame))
+        except Exception:  # the socket is gone: its receive side ends the connection
+            conn.closed = True
+            conn.wake.set()
+            return
+        if conn.stalled is not None:
+            conn.stalled.add_done_callback(lambda task, c=conn: _write_done(c, task))
 
     def _report_lag(self, position: int) -> None:
         """Seconds from publishing ``position`` to sending it to a device (fan-out lag), to the lag listeners."""
@@ -276,7 +330,9 @@ class Hub:
         conn.live = True
         limit = self.settings.page_rows
         while not conn.closed:
+            conn.looping = False
             await conn.wake.wait()
+            conn.looping = True
             conn.wake.clear()
             if conn.pending_scope is not None and not conn.closed:
                 new, conn.pending_scope = conn.pending_scope, None
@@ -425,7 +481,7 @@ class Hub:
                     stale = ScopeView.from_json(device.scope)
                 await asyncio.to_thread(self.devices.seen, principal.site, scope=scope.to_json())
             view = visibility_for(self.schema, principal.site, hello.schema, stale or scope)
-            conn = Connection(principal, view, send, ws=ws)
+            conn = Connection(principal, view, send, ws=ws, lock=lock)
             if stale is not None and scope is not None:
                 conn.pending_scope = scope
             await send(
@@ -533,6 +589,20 @@ class Hub:
             await ws.close(E.ws_close_code(err.code))
         except (RuntimeError, WebSocketDisconnect, ConnectionError):
             pass
+
+
+def _live_frame(entries: list[LogEntry], view: Visibility, seq: str) -> str | None:
+    """The live ``changes`` frame of ``entries`` for a view (None when it sees none of them)."""
+    scoped = scope_entries(entries, view)
+    return P.changes_frame(changes=scoped.bodies, seq=seq) if scoped.bodies else None
+
+
+def _write_done(conn: Connection, task: asyncio.Task[Any]) -> None:
+    if conn.stalled is task:
+        conn.stalled = None
+    if not task.cancelled() and task.exception() is not None:  # the socket died while draining
+        conn.closed = True
+        conn.wake.set()
 
 
 def page_for_http(hub: Hub, principal: Principal, cursor_text: str | None, client_schema: int) -> list[dict[str, Any]]:

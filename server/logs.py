@@ -75,7 +75,8 @@ class RequestIdMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # A WebSocket's frames carry no headers: only HTTP responses need the wrapper (and every live frame is spared it).
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
             request_id.reset(token)
 
