@@ -9,7 +9,9 @@ the job of a newer app version, which will receive them in a later snapshot.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -49,16 +51,19 @@ class PageApplier:
         self._clock = clock
         self._load = load
         self._states: dict[Key, RowState | None] = {}
-        self._fresh: dict[Key, tuple[Mapping[str, Any], str | None, int]] = {}
-        self._fields: dict[Key, set[str]] = {}
+        # Rows new to this replica, stored as received: (parsed state or None, its text or None, causal length).
+        self._fresh: dict[Key, tuple[Mapping[str, Any] | None, str | None, int]] = {}
+        self._fields: dict[Key, frozenset[str]] = {}  # per changed row, the fields that may have changed
         self.conflicts: list[Conflict] = []
+        self.snapshot_rows: list[Key] = []  # every snapshot row of a known table, merged or not
         self.skipped = 0
 
     def _state(self, table: Table, row_id: str) -> RowState | None:
         key = (table.name, row_id)
         fresh = self._fresh.pop(key, None)
         if fresh is not None:  # stored as received earlier in this page set; now it must merge
-            self._states[key] = _as_state(fresh[0], fresh[2])
+            obj, raw, cl = fresh
+            self._states[key] = _as_state(obj if obj is not None else json.loads(raw or "null"), cl)
         elif key not in self._states:
             self._prefetch(table, [row_id])
         return self._states[key]
@@ -80,7 +85,9 @@ class PageApplier:
             return
         key = (table.name, result.state.row_id)
         self._states[key] = result.state
-        self._fields.setdefault(key, set()).update(c.field for c in result.applied if c.field != EXISTS)
+        changed = frozenset(c.field for c in result.applied if c.field != EXISTS)
+        before = self._fields.get(key)
+        self._fields[key] = changed if before is None else before | changed
 
     def merge_rows(self, rows: Sequence[Mapping[str, Any]], raw_rows: Sequence[str] = ()) -> None:
         """Join snapshot row states into the local ones.
@@ -107,6 +114,7 @@ class PageApplier:
         by_table: dict[str, list[str]] = {}
         for table, obj, _ in parsed:
             by_table.setdefault(table.name, []).append(obj["r"])
+            self.snapshot_rows.append((table.name, obj["r"]))
         for name, row_ids in by_table.items():
             self._prefetch(self._schema.table(name), row_ids)
         for table, obj, raw in parsed:
@@ -118,7 +126,8 @@ class PageApplier:
                     cl = causal_length(levels, table.delete_policy)
                     self._fresh[key] = (obj, raw if cl == obj["cl"] else None, cl)
                     self._states.pop(key, None)
-                    self._fields.setdefault(key, set()).update(obj["c"])
+                    before = self._fields.get(key)
+                    self._fields[key] = frozenset(obj["c"]) if before is None else before | frozenset(obj["c"])
                     continue
                 remote = state_from_json(obj)
             except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
@@ -126,6 +135,65 @@ class PageApplier:
             known = {k: v for k, v in remote.cells.items() if k in table.by_name}
             remote = RowState(table.name, remote.row_id, remote.cl, remote.levels, known)
             self._record(table, merge_states(table, local, remote))
+        if top:
+            self._clock.observe(top)
+
+    def merge_texts(self, texts: Sequence[str]) -> None:
+        """Join snapshot row states given as their texts (feature ``row-text``).
+
+        The server writes every state with the same encoder, so a state's head
+        -- table, row id, causal length, levels -- is read with one regular
+        expression, and a row this replica does not hold is stored as its text,
+        never parsed. The server sends a device only the fields of its schema
+        version (docs/protocol.md), so no cell needs checking. Anything else
+        (a row to merge, a head that does not match) takes ``merge_rows``.
+        """
+        heads: list[tuple[Table, str, int, int, str]] = []
+        others: list[str] = []
+        by_table: dict[str, list[str]] = {}
+        top = 0
+        for text in texts:
+            m = _HEAD.match(text)
+            if m is None:
+                others.append(text)
+                continue
+            table = self._schema.by_name.get(m.group(1))
+            if table is None:
+                self.skipped += 1
+                continue
+            if m.group(4) is not None:  # the usual row: one level (created once, never deleted)
+                level, mark = int(m.group(4)), int(m.group(5))
+                derived = level
+                if level % 2 and mark > top:
+                    top = mark
+            else:
+                levels = {int(a): int(b) for a, b in _LEVEL.findall(m.group(6))}
+                top = max(top, max((b for a, b in levels.items() if a % 2), default=0))
+                derived = causal_length(levels, table.delete_policy) if levels else -1
+            row_id = m.group(2)
+            heads.append((table, row_id, int(m.group(3)), derived, text))
+            ids = by_table.get(table.name)
+            if ids is None:
+                by_table[table.name] = [row_id]
+            else:
+                ids.append(row_id)
+        for name, row_ids in by_table.items():
+            self._prefetch(self._schema.table(name), row_ids)
+            self.snapshot_rows.extend((name, r) for r in row_ids)
+        fresh, states, fields = self._fresh, self._states, self._fields
+        for table, row_id, cl, derived, text in heads:
+            key = (table.name, row_id)
+            if derived == cl and key not in fresh and states.get(key) is None:
+                fresh[key] = (None, text, cl)
+                states.pop(key, None)
+                fields[key] = _field_names(table)  # new here: any field "may have changed"
+                continue
+            others.append(text)
+        if others:
+            try:
+                self.merge_rows([json.loads(t) for t in others], others)
+            except ValueError as exc:
+                raise E.ProtocolError(E.MALFORMED_MESSAGE, "malformed row state in a page") from exc
         if top:
             self._clock.observe(top)
 
@@ -153,25 +221,17 @@ class PageApplier:
         if top:
             self._clock.observe(top)
 
-    def rows_to_store(self) -> Iterator[tuple[str, list[Any]]]:
+    def rows_to_store(self) -> Iterator[tuple[str, tuple[str, int, str]]]:
         """``(table, upsert parameters)`` of every row whose state changed."""
         for key in self._fields:
-            table = self._schema.table(key[0])
             fresh = self._fresh.get(key)
             if fresh is None:
                 state = self._states[key]
                 assert state is not None
-                yield table.name, T.row_params(table, state)
+                yield key[0], T.row_params(state)
                 continue
             obj, raw, cl = fresh
-            if raw is None:
-                yield table.name, T.row_params(table, _as_state(obj, cl))
-                continue
-            cells = obj["c"]
-            params: list[Any] = [key[1], cl, raw]
-            # Only the fields present need encoding; most of a wide table is usually unset.
-            params.extend(None if (cell := cells.get(fld.name)) is None else T.encode(fld, cell[0]) for fld in table.fields)
-            yield table.name, params
+            yield key[0], (key[1], cl, raw) if raw is not None else T.row_params(_as_state(obj, cl))
 
     def events(self) -> list[ChangeEvent]:
         """One remote change event per changed row."""
@@ -180,14 +240,35 @@ class PageApplier:
             fresh = self._fresh.get(key)
             state = self._states.get(key)
             deleted = fresh[2] % 2 == 0 if fresh is not None else state is None or not state.exists
-            out.append(ChangeEvent(key[0], key[1], "remote", frozenset(fields), deleted))
+            out.append(ChangeEvent(key[0], key[1], "remote", fields, deleted))
         return out
 
 
+#: The head of a stored row state, as ``dumps_state`` writes it: table, row id, causal length, and its
+#: levels -- the single level and its watermark (groups 4, 5), or all of them as text (group 6).
+_HEAD = re.compile(
+    r'\{"t":"([a-z][a-z0-9_]*)","r":"([^"\\]+)","cl":(\d+),"lv":\{(?:"(\d+)":"(\d+)"|((?:"\d+":"\d+",?)*))\},"c":\{'
+)
+_LEVEL = re.compile(r'"(\d+)":"(\d+)"')
+_NAMES: dict[int, tuple[Table, frozenset[str]]] = {}
+
+
+def _field_names(table: Table) -> frozenset[str]:
+    """The table's field names, one shared frozenset per table."""
+    entry = _NAMES.get(id(table))
+    if entry is None or entry[0] is not table:
+        entry = _NAMES[id(table)] = (table, frozenset(table.by_name))
+    return entry[1]
+
+
 def _max_hlc(obj: Mapping[str, Any]) -> int:
-    """The highest HLC in a wire row state (cells and odd levels): the clock must pass it."""
-    top = max((int(cell[1]) for cell in obj["c"].values()), default=0)
-    return max(top, max((int(h) for lv, h in obj["lv"].items() if int(lv) % 2), default=0))
+    """The highest HLC in a wire row state: the clock must pass it.
+
+    That is the highest watermark of an odd level: merging raises the level a
+    change was made at to at least its HLC, so no cell is stamped above it
+    (``fieldsync.sync.merge``), and reading one level is cheaper than every cell.
+    """
+    return max((int(h) for lv, h in obj["lv"].items() if int(lv) % 2), default=0)
 
 
 def _as_state(obj: Mapping[str, Any], cl: int) -> RowState:

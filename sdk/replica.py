@@ -134,6 +134,9 @@ class Replica:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
+            # Checkpoint the log every 32 MB rather than every 4 MB: a first sync writes tens of megabytes,
+            # and each checkpoint inside a commit costs a copy and a disk sync (bench/sdk.py: ~4 µs a row).
+            conn.execute("PRAGMA wal_autocheckpoint=8192")
             return cls(conn, schema=schema, now_ms=clock or system_ms, path=text, site=site)
         except BaseException:
             conn.close()
@@ -157,8 +160,14 @@ class Replica:
     # --- transactions -----------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction; nested use (``transaction()``) becomes a savepoint."""
+    def _tx(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested use (``transaction()``) becomes a savepoint.
+
+        ``durable=False`` commits without waiting for the disk: for pulled
+        pages, whose cursor is in the same transaction, so a power cut that
+        loses the commit loses the cursor with it and the pages are pulled
+        again. Local writes are always durable (they exist nowhere else).
+        """
         with self._lock:
             if self._tx_owner == threading.get_ident():
                 self._conn.execute("SAVEPOINT fs_nested")
@@ -170,17 +179,23 @@ class Replica:
                     raise
                 self._conn.execute("RELEASE fs_nested")
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._tx_owner = threading.get_ident()
+            if not durable:
+                self._conn.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield self._conn
-            except BaseException:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._tx_owner = threading.get_ident()
+                try:
+                    yield self._conn
+                except BaseException:
+                    self._tx_owner = None
+                    self._conn.execute("ROLLBACK")
+                    self._deferred = ([], [])
+                    raise
                 self._tx_owner = None
-                self._conn.execute("ROLLBACK")
-                self._deferred = ([], [])
-                raise
-            self._tx_owner = None
-            self._conn.execute("COMMIT")
+                self._conn.execute("COMMIT")
+            finally:
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous=FULL")
             events, conflicts = self._deferred
             self._deferred = ([], [])
         self._emit(events, conflicts)
@@ -196,12 +211,25 @@ class Replica:
             yield
 
     def _load_state(self, table: Table, row_id: str) -> RowState | None:
-        row = self._conn.execute(f"SELECT _state FROM {T.quote(table.name)} WHERE id = ?", (row_id,)).fetchone()
+        row = self._conn.execute(f"SELECT _state FROM {T.store(table)} WHERE id = ?", (row_id,)).fetchone()
         return None if row is None else loads_state(row[0])
 
     def _load_states(self, table: Table, row_ids: Sequence[str]) -> dict[str, RowState]:
+        if len(row_ids) > 32:
+            # Pulled pages hold rows close together in id order (a snapshot's are sorted): one range scan
+            # of the primary key finds which are here, usually none, instead of a probe per id. A span
+            # holding many other rows falls back to the probes.
+            limit = 4 * len(row_ids)
+            here = self._conn.execute(
+                f"SELECT id FROM {T.store(table)} WHERE id BETWEEN ? AND ? LIMIT ?", (min(row_ids), max(row_ids), limit + 1)
+            ).fetchall()
+            if len(here) <= limit:
+                wanted = set(row_ids)
+                row_ids = [r for (r,) in here if r in wanted]
+                if not row_ids:
+                    return {}
         marks = ", ".join("?" for _ in row_ids)
-        sql = f"SELECT id, _state FROM {T.quote(table.name)} WHERE id IN ({marks})"
+        sql = f"SELECT id, _state FROM {T.store(table)} WHERE id IN ({marks})"
         return {row_id: loads_state(text) for row_id, text in self._conn.execute(sql, list(row_ids))}
 
     def _upsert_sql(self, table_name: str) -> str:
@@ -211,7 +239,7 @@ class Replica:
         return sql
 
     def _store_state(self, table: Table, state: RowState) -> None:
-        self._conn.execute(self._upsert_sql(table.name), T.row_params(table, state))
+        self._conn.execute(self._upsert_sql(table.name), T.row_params(state))
 
     def _save_clock(self) -> None:
         T.meta_set(self._conn, "hlc", str(self.hlc.last))
@@ -300,10 +328,8 @@ class Replica:
     # --- reads ------------------------------------------------------------------
 
     def _read(self, table: Table, row_id: str) -> Record | None:
-        row = self._conn.execute(
-            f"SELECT {T.select_columns(table)} FROM {T.quote(table.name)} WHERE id = ? AND _cl % 2 = 1", (row_id,)
-        ).fetchone()
-        return None if row is None else Record(table.name, row[0], T.read_values(table, row))
+        row = self._conn.execute(f"SELECT id, _state FROM {T.store(table)} WHERE id = ? AND _cl % 2 = 1", (row_id,)).fetchone()
+        return None if row is None else Record(table.name, row[0], T.record_values(table, row[1]))
 
     def get(self, table: str, id: str) -> Record | None:
         """The record, or ``None`` if it does not exist (or is deleted)."""
@@ -345,18 +371,18 @@ class Replica:
             desc = key.startswith("-")
             orders.append(f"{_column(tbl, key.lstrip('-'))} {'DESC' if desc else 'ASC'}")
         orders.append("id ASC")
-        sql = f"SELECT {T.select_columns(tbl)} FROM {T.quote(tbl.name)} WHERE {' AND '.join(clauses)}"
+        sql = f"SELECT id, _state FROM {T.store(tbl)} WHERE {' AND '.join(clauses)}"
         sql += f" ORDER BY {', '.join(orders)} LIMIT ? OFFSET ?"
         params.extend([-1 if limit is None else int(limit), int(offset)])
         with self._lock:
             rows = self._conn.execute(sql, params).fetchall()
-        return [Record(tbl.name, row[0], T.read_values(tbl, row)) for row in rows]
+        return [Record(tbl.name, row[0], T.record_values(tbl, row[1])) for row in rows]
 
     def count(self, table: str) -> int:
         """How many records ``table`` holds."""
         tbl = self.schema.table(table)
         with self._lock:
-            row = self._conn.execute(f"SELECT COUNT(*) FROM {T.quote(tbl.name)} WHERE _cl % 2 = 1").fetchone()
+            row = self._conn.execute(f"SELECT COUNT(*) FROM {T.store(tbl)} WHERE _cl % 2 = 1").fetchone()
         return int(row[0])
 
     def row_state(self, table: str, id: str) -> RowState | None:
@@ -466,21 +492,24 @@ class Replica:
         *,
         cursor: str | None,
         raw_rows: Sequence[str] = (),
+        states: Sequence[str] = (),
     ) -> tuple[list[ChangeEvent], list[Conflict]]:
         """Merge snapshot rows and changes and store ``cursor``, in one transaction.
 
         ``raw_rows``: the rows' JSON texts as received, stored as-is for
-        rows new to this replica. Every remote HLC advances the local clock. Returns the change events
+        rows new to this replica; ``states``: more rows, as texts only (feature
+        ``row-text``). Every remote HLC advances the local clock. Returns the change events
         and this device's lost writes (also logged and passed to the
         ``on_conflict`` callbacks after commit).
         """
         from fieldsync.sdk.applying import PageApplier  # keeps this module about the local API
 
-        with self._tx() as conn:
+        with self._tx(durable=False) as conn:
             applier = PageApplier(self.schema, self.site, self.hlc, self._load_states)
             applier.merge_rows(rows, raw_rows)
+            applier.merge_texts(states)
             applier.merge_changes(changes)
-            dirty: dict[str, list[list[Any]]] = {}
+            dirty: dict[str, list[tuple[str, int, str]]] = {}
             for name, params in applier.rows_to_store():
                 dirty.setdefault(name, []).append(params)
             for name, params in dirty.items():
@@ -492,7 +521,7 @@ class Replica:
             )
             if cursor is not None:
                 T.meta_set(conn, "cursor", cursor)
-            dropped = self._track_reset(conn, rows, cursor)
+            dropped = self._track_reset(conn, applier.snapshot_rows, cursor)
             self._save_clock()
         events = applier.events() + dropped
         self._emit(events, applier.conflicts)
@@ -508,16 +537,16 @@ class Replica:
             conn.execute("DELETE FROM _fs_reset")
             T.meta_set(conn, "reset", "1")
 
-    def _track_reset(self, conn: sqlite3.Connection, rows: Sequence[Mapping[str, Any]], cursor: str | None) -> list[ChangeEvent]:
+    def _track_reset(self, conn: sqlite3.Connection, rows: Sequence[tuple[str, str]], cursor: str | None) -> list[ChangeEvent]:
         if T.meta_get(conn, "reset") != "1":
             return []
-        conn.executemany("INSERT OR IGNORE INTO _fs_reset (tbl, id) VALUES (?, ?)", [(str(r["t"]), str(r["r"])) for r in rows])
+        conn.executemany("INSERT OR IGNORE INTO _fs_reset (tbl, id) VALUES (?, ?)", rows)
         if cursor is None or not cursor.startswith("c:"):  # the snapshot is still streaming
             return []
         pending = {(t, r) for t, r in conn.execute("SELECT DISTINCT json_extract(change, '$.t'), json_extract(change, '$.r') FROM _fs_outbox")}
         dropped: list[ChangeEvent] = []
         for table in self.schema.tables:
-            name = T.quote(table.name)
+            name = T.store(table)
             stale = [
                 row_id
                 for (row_id,) in conn.execute(f"SELECT id FROM {name} WHERE id NOT IN (SELECT id FROM _fs_reset WHERE tbl = ?)", (table.name,))
@@ -537,7 +566,7 @@ class Replica:
                 table = self.schema.by_name.get(table_name)
                 if table is None:
                     continue
-                cur = conn.execute(f"DELETE FROM {T.quote(table.name)} WHERE id = ?", (row_id,))
+                cur = conn.execute(f"DELETE FROM {T.store(table)} WHERE id = ?", (row_id,))
                 if cur.rowcount:
                     events.append(ChangeEvent(table.name, row_id, "remote", frozenset(), True))
         self._emit(events)
@@ -547,7 +576,7 @@ class Replica:
         """Wipe every row, the outbox, errors, conflicts and the cursor (device revoked)."""
         with self._tx() as conn:
             for table in self.schema.tables:
-                conn.execute(f"DELETE FROM {T.quote(table.name)}")
+                conn.execute(f"DELETE FROM {T.store(table)}")
             for internal in ("_fs_outbox", "_fs_errors", "_fs_conflicts"):
                 conn.execute(f"DELETE FROM {internal}")
             conn.execute("DELETE FROM _fs_meta WHERE key = 'cursor'")
@@ -560,7 +589,7 @@ def _column(table: Table, name: str) -> str:
     fld = table.field(name)  # unknown names raise ValidationError (FS-2002)
     if fld.type is FieldType.JSON:
         raise ValueError(f"{table.name}.{name} is a JSON field; filter in Python instead")
-    return T.quote(fld.name)
+    return T.field_sql(fld)
 
 
 def _param(table: Table, name: str, value: Any) -> Any:

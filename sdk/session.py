@@ -118,6 +118,7 @@ Event = Welcomed | Applied | Acked | Evicted | Purged | Failed
 class _PageSet:
     rows: list[Mapping[str, Any]] = field(default_factory=list)
     raw_rows: list[str] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)
     changes: list[Mapping[str, Any]] = field(default_factory=list)
     checksum: PageChecksum = field(default_factory=PageChecksum)
 
@@ -164,6 +165,7 @@ class ClientSession:
             "site": self.replica.site,
             "cursor": self.replica.cursor,
             "live": self.live,
+            "features": ["row-text"],
         }
         self._outgoing.append(json.dumps(hello, ensure_ascii=False, separators=(",", ":")))
 
@@ -201,7 +203,11 @@ class ClientSession:
         if self.state is SessionState.CLOSED:
             return []
         try:
-            msg, raws = parse_frame(text if isinstance(text, str) else text.decode())
+            text = text if isinstance(text, str) else text.decode()
+            head, newline, tail = text.partition("\n")  # feature row-text: row states follow, one per line
+            msg, raws = parse_frame(head)
+            if newline:
+                raws["states"] = tail.split("\n")
             return self._dispatch(msg, raws)
         except (ValueError, KeyError, TypeError) as exc:
             return [self._fail(E.MALFORMED_MESSAGE.code, E.MALFORMED_MESSAGE.name, f"bad server frame: {exc}"[:200], True)]
@@ -262,19 +268,24 @@ class ClientSession:
     def _changes(self, msg: dict[str, Any], raws: dict[str, list[str]]) -> list[Event]:
         rows = msg.get("rows") or []
         changes = msg.get("changes") or []
+        states = raws.get("states", [])
         if not isinstance(rows, list) or not isinstance(changes, list):
             raise ValueError("rows and changes must be lists")
+        if msg.get("states", 0) != len(states):
+            raise ValueError("the frame's row states are not the number it announces")
         raw_rows = raws.get("rows", [])
         if "seq" in msg and msg["seq"] is not None:  # a live frame: applied alone, with its own cursor
             cursor = str(msg["seq"])
-            events, conflicts = self.replica.apply_pages(rows, changes, cursor=cursor, raw_rows=raw_rows)
-            return [Applied(len(rows) + len(changes), cursor, True, True, tuple(events), tuple(conflicts))]
+            events, conflicts = self.replica.apply_pages(rows, changes, cursor=cursor, raw_rows=raw_rows, states=states)
+            return [Applied(len(rows) + len(states) + len(changes), cursor, True, True, tuple(events), tuple(conflicts))]
         pages = self._pages
         pages.rows.extend(rows)
         pages.raw_rows.extend(raw_rows)
+        pages.states.extend(states)
         pages.changes.extend(changes)
         # The checksum covers the items' JSON texts exactly as sent (docs/protocol.md §5).
-        pages.checksum.add(page_payload(raw_rows, raws.get("changes", [])), len(rows) + len(changes))
+        row_texts = [*raw_rows, *states]  # a frame carries one or the other
+        pages.checksum.add(page_payload(row_texts, raws.get("changes", [])), len(row_texts) + len(changes))
         return []
 
     def _checkpoint(self, msg: dict[str, Any]) -> Event:
@@ -285,7 +296,9 @@ class ClientSession:
         if pages.checksum.hexdigest() != expected or (isinstance(count, int) and count != pages.checksum.count):
             # Discard the page set; the stored cursor still names the previous checkpoint.
             return self._fail(E.MALFORMED_MESSAGE.code, "checksum_mismatch", "page set checksum mismatch", True)
-        events, conflicts = self.replica.apply_pages(pages.rows, pages.changes, cursor=cursor, raw_rows=pages.raw_rows)
+        events, conflicts = self.replica.apply_pages(
+            pages.rows, pages.changes, cursor=cursor, raw_rows=pages.raw_rows, states=pages.states
+        )
         done = bool(msg.get("done", False))
         if done:
             self.caught_up = True

@@ -87,13 +87,14 @@ class Visibility:
     state_filter: Callable[[str, str], str | None] | None = None
     known_fields: dict[str, frozenset[str]] = field(default_factory=dict)
     scope: ScopeView | None = None
+    text_rows: bool = False  # the device asked for row states as text (feature ``row-text``)
 
     @property
-    def class_key(self) -> tuple[int, int] | None:
+    def class_key(self) -> tuple[int, int, bool] | None:
         """Devices whose views share this key see the same entries (their own changes aside); None: never shared."""
         if self.row_filter is not None or self.state_filter is not None:
             return None
-        return (id(self.scope), self.schema_version)
+        return (id(self.scope), self.schema_version, self.text_rows)
 
     def sees_entry(self, e: LogEntry) -> bool:
         """The record is another device's, about a row this device may read."""
@@ -213,12 +214,14 @@ def gained_states(store: ChangeStore, view: Visibility, gained: Sequence[tuple[s
     return out
 
 
-def visibility_for(schema: Schema, site: str, client_schema: int, scope: ScopeView | None = None) -> Visibility:
+def visibility_for(
+    schema: Schema, site: str, client_schema: int, scope: ScopeView | None = None, *, text_rows: bool = False
+) -> Visibility:
     """The visibility for a device on ``client_schema`` (scoped when ``scope`` is given)."""
     known: dict[str, frozenset[str]] = {}
     if client_schema < schema.version:
         known = {t.name: frozenset(f.name for f in schema.fields_for(t, client_schema)) for t in schema.tables}
-    return Visibility(site, client_schema, known_fields=known, scope=scope)
+    return Visibility(site, client_schema, known_fields=known, scope=scope, text_rows=text_rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +259,7 @@ def page_from_entries(
         frames.append(json.dumps(P.evict(scoped.evicted)))
     checksum = P.PageChecksum()
     if bodies or rows:
-        frames.append(P.changes_frame(rows=rows, changes=bodies))
+        frames.append(P.changes_frame(rows=rows, changes=bodies, text_rows=view.text_rows))
         checksum.add(P.page_payload(rows=rows, changes=bodies), len(rows) + scoped.count)
     new = Cursor(last)
     frames.append(_checkpoint(new, checksum, done))
@@ -285,7 +288,7 @@ def _snapshot_page(store: ChangeStore, schema: Schema, cursor: Cursor, view: Vis
             checksum = P.PageChecksum()
             frames = []
             if states:
-                frames.append(P.changes_frame(rows=states))
+                frames.append(P.changes_frame(rows=states, text_rows=view.text_rows))
                 checksum.add(P.page_payload(rows=states), len(states))
             frames.append(_checkpoint(next_cursor, checksum, False))
             return PageSet(frames, next_cursor, False)

@@ -244,7 +244,7 @@ class Hub:
         simple = not any(e.moved_from is not None or e.erased for e in fresh)
         sites = {e.site for e in fresh}
         seq = f"c:{self.head}"
-        shared: dict[tuple[int, int], str | None] = {}
+        shared: dict[tuple[int, int, bool], str | None] = {}
         written = 0
         for conn in self.connections:
             if not conn.live or conn.closed:
@@ -351,7 +351,7 @@ class Hub:
                     await conn.send(json.dumps(P.evict(scoped.evicted)))
                 conn.position = entries[-1].seq
                 if scoped.bodies or rows:
-                    await conn.send(P.changes_frame(rows=rows, changes=scoped.bodies, seq=f"c:{conn.position}"))
+                    await conn.send(P.changes_frame(rows=rows, changes=scoped.bodies, seq=f"c:{conn.position}", text_rows=conn.view.text_rows))
                     self._report_lag(conn.position)
 
     # --- scopes that change under a device ---------------------------------------------
@@ -369,7 +369,7 @@ class Hub:
         if gained:
             rows = await asyncio.to_thread(gained_states, self.store, conn.view, gained)
             if rows:
-                await conn.send(P.changes_frame(rows=rows, seq=f"c:{conn.position}"))
+                await conn.send(P.changes_frame(rows=rows, seq=f"c:{conn.position}", text_rows=conn.view.text_rows))
         await asyncio.to_thread(self.devices.seen, conn.principal.site, scope=new.to_json())
 
     def _scope_diff(self, old: ScopeView, new: ScopeView) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -480,7 +480,8 @@ class Hub:
                         cursor = None  # a half-done snapshot under another scope: start it again
                     stale = ScopeView.from_json(device.scope)
                 await asyncio.to_thread(self.devices.seen, principal.site, scope=scope.to_json())
-            view = visibility_for(self.schema, principal.site, hello.schema, stale or scope)
+            text_rows = "row-text" in hello.features
+            view = visibility_for(self.schema, principal.site, hello.schema, stale or scope, text_rows=text_rows)
             conn = Connection(principal, view, send, ws=ws, lock=lock)
             if stale is not None and scope is not None:
                 conn.pending_scope = scope
@@ -494,6 +495,7 @@ class Hub:
                             server_time_ms=int(time.time() * 1000),
                             schema=self.schema.version,
                             mode="catchup" if cursor is not None and not cursor.snapshot else "snapshot",
+                            features=hello.features,
                         ),
                         "user": principal.user_id,
                         "department": principal.department_id,

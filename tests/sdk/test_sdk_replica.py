@@ -226,12 +226,15 @@ def test_replica_is_usable_from_several_threads_at_once(open_replica: Open) -> N
 
 
 def test_crm_schema_tables_are_all_created(open_replica: Open) -> None:
-    """Every declared CRM table exists with id, _cl, _state and one column per field."""
+    """Every declared CRM table has a row store (id, _cl, _state) and a view under its own name with id and one column per field."""
     r = open_replica()
     with sqlite3.connect(r.path) as conn:
         for table in CRM_SCHEMA.tables:
-            cols = [row[1] for row in conn.execute(f'PRAGMA table_info("{table.name}")')]
-            assert cols == ["id", "_cl", "_state", *(f.name for f in table.fields)]
+            stored = [row[1] for row in conn.execute(f'PRAGMA table_info("_fs_rows_{table.name}")')]
+            assert stored == ["id", "_cl", "_state"]
+            kind = conn.execute("SELECT type FROM sqlite_master WHERE name = ?", (table.name,)).fetchone()[0]
+            shown = [row[1] for row in conn.execute(f'PRAGMA table_info("{table.name}")')]
+            assert (kind, shown) == ("view", ["id", *(f.name for f in table.fields)])
 
 
 def test_transaction_groups_writes_all_or_nothing(open_replica: Open) -> None:
@@ -251,3 +254,76 @@ def test_transaction_groups_writes_all_or_nothing(open_replica: Open) -> None:
             r.insert("accounts", {"name": "C"})
             raise RuntimeError("app crashed mid-import")
     assert r.count("accounts") == 2 and r.pending_count == 2 and len(seen) == 2
+
+
+KINDS = Schema(
+    1,
+    (
+        Table(
+            "kinds",
+            (
+                Field("t"),
+                Field("i", FieldType.INTEGER),
+                Field("r", FieldType.REAL),
+                Field("b", FieldType.BOOLEAN),
+                Field("ts", FieldType.TIMESTAMP),
+                Field("d", FieldType.DATE),
+                Field("u", FieldType.UUID),
+                Field("j", FieldType.JSON),
+                Field("s", FieldType.JSON, rule="add_wins_set"),
+            ),
+        ),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "json_value", [{"mon": "9-18", "n": [1, 2.5]}, "plain text", 42, 0.1, True, False, None, ["a", {"b": None}]]
+)
+def test_columns_read_the_merged_values_for_app_sql(tmp_path: Path, json_value: object) -> None:
+    """The table's view shows each field's value (booleans 0/1, JSON fields as JSON text) and queries filter on the same values."""
+    r = Replica.open(tmp_path / "rep.db", schema=KINDS)
+    ref = str(uuid.uuid4())
+    rec = r.insert(
+        "kinds",
+        {"t": "华东", "i": 7, "r": 2.5, "b": True, "ts": "2025-11-24T10:00:00+08:00", "d": "2025-11-24", "u": ref, "j": json_value, "s": ["x", "y"]},
+    )
+    other = r.insert("kinds", {"t": "other", "b": False})
+    with sqlite3.connect(r.path) as conn:
+        row = conn.execute("SELECT t, i, r, b, ts, d, u, j, s FROM kinds WHERE id = ?", (rec.id,)).fetchone()
+    assert row[:7] == ("华东", 7, 2.5, 1, "2025-11-24T02:00:00Z", "2025-11-24", ref)
+    assert (None if row[7] is None else json.loads(row[7])) == json_value
+    assert json.loads(row[8]) == ["x", "y"]
+    assert [x.id for x in r.query("kinds", where={"b": True})] == [rec.id]
+    assert [x.id for x in r.query("kinds", where={"i": 7, "t": "华东"})] == [rec.id]
+    assert [x.id for x in r.query("kinds", order_by="-t")] == [rec.id, other.id]
+    assert r.get("kinds", rec.id)["j"] == json_value  # type: ignore[index]
+    r.delete("kinds", other.id)
+    with sqlite3.connect(r.path) as conn:  # the view shows the rows that exist
+        assert [x[0] for x in conn.execute("SELECT id FROM kinds")] == [rec.id]
+    r.close()
+
+
+def test_a_replica_with_stored_columns_is_rebuilt_once_keeping_everything(tmp_path: Path) -> None:
+    """A replica file from the earlier layout (a table with a stored column per field) opens with its rows moved to the row store; outbox and cursor survive."""
+    path = tmp_path / "rep.db"
+    r = Replica.open(path)
+    acct = r.insert("accounts", {"name": "Acme", "tier": "A"})
+    r.apply_pages([], [], cursor="c:9")
+    pending = r.pending_count
+    r.close()
+    table = CRM_SCHEMA.table("accounts")
+    names = ", ".join(f'"{f.name}"' for f in table.fields)
+    with sqlite3.connect(path) as conn:  # rewrite the table the way earlier SDK versions stored it
+        conn.execute("DROP VIEW accounts")
+        conn.execute(f"CREATE TABLE accounts (id TEXT PRIMARY KEY, _cl INTEGER NOT NULL, _state TEXT NOT NULL, {', '.join(f'{chr(34)}{f.name}{chr(34)} TEXT' for f in table.fields)})")
+        conn.execute(f"INSERT INTO accounts (id, _cl, _state, {names}) SELECT id, _cl, _state, {names} FROM _fs_rows_accounts")
+        conn.execute("DROP TABLE _fs_rows_accounts")
+    again = Replica.open(path)
+    assert again.get("accounts", acct.id) == acct
+    assert [x.id for x in again.query("accounts", where={"tier": "A"})] == [acct.id]
+    assert again.cursor == "c:9" and again.pending_count == pending and again.added_columns == []
+    again.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT type FROM sqlite_master WHERE name = 'accounts'").fetchone()[0] == "view"
+        assert conn.execute("SELECT count(*) FROM _fs_rows_accounts").fetchone()[0] == 1

@@ -44,13 +44,16 @@ def opened(replica: Replica, **kw: Any) -> ClientSession:
 
 
 def test_hello_carries_token_site_schema_and_stored_cursor(open_replica: Open) -> None:
-    """The first frame is hello with the replica's site, schema version and last cursor."""
+    """The first frame is hello with the replica's site, schema version, last cursor and the features the SDK takes."""
     r = open_replica()
     r.apply_pages([], [], cursor="c:41")
     session = ClientSession(r, token="tok", live=False)
     session.start()
     [hello] = [json.loads(f) for f in session.data_to_send()]
-    assert hello == {"type": "hello", "protocol": 1, "schema": 1, "token": "tok", "site": r.site, "cursor": "c:41", "live": False}
+    assert hello == {
+        "type": "hello", "protocol": 1, "schema": 1, "token": "tok", "site": r.site, "cursor": "c:41", "live": False,
+        "features": ["row-text"],
+    }
     assert session.state is SessionState.CONNECTING
 
 
