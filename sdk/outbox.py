@@ -91,19 +91,25 @@ def complete_batch(
 ) -> list[RecordError]:
     """Drop an acknowledged batch and record its rejects per record.
 
-    Errors of records whose changes in this batch were all accepted are
-    cleared: the record is in sync again. An unknown batch id (a repeated
-    ack) changes nothing.
+    A change rejected as *retryable* (``FS-2011``, a clock ahead of the hub's)
+    is not dropped: it stays in the outbox, out of any batch, to be pushed
+    again once it can be accepted. Errors of records whose changes in this
+    batch were all accepted are cleared: the record is in sync again. An
+    unknown batch id (a repeated ack) changes nothing.
     """
-    texts = [t for (t,) in conn.execute("SELECT change FROM _fs_outbox WHERE batch = ? ORDER BY id", (batch_id,))]
-    if not texts:
+    stored = conn.execute("SELECT id, change FROM _fs_outbox WHERE batch = ? ORDER BY id", (batch_id,)).fetchall()
+    if not stored:
         return []
-    changes = [json.loads(t) for t in texts]
+    changes = [json.loads(t) for _, t in stored]
     errors: list[RecordError] = []
     rejected: set[int] = set()
+    kept: set[int] = set()
     for rej in rejects:
         index = rej.get("i")
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(changes):
+            continue
+        if rej.get("retryable") is True:
+            kept.add(index)
             continue
         rejected.add(index)
         ch = changes[index]
@@ -118,13 +124,14 @@ def complete_batch(
                 at_ms=at_ms,
             )
         )
-    bad_rows = {changes[i]["r"] for i in rejected}
-    for ok_row in {c["r"] for i, c in enumerate(changes) if i not in rejected} - bad_rows:
+    bad_rows = {changes[i]["r"] for i in rejected | kept}
+    for ok_row in {c["r"] for i, c in enumerate(changes) if i not in rejected and i not in kept} - bad_rows:
         conn.execute("DELETE FROM _fs_errors WHERE row_id = ?", (ok_row,))
     conn.executemany(
         "INSERT INTO _fs_errors (tbl, row_id, field, code, name, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(e.table, e.record_id, e.field, e.code, e.name, e.message, e.at_ms) for e in errors],
     )
+    conn.executemany("UPDATE _fs_outbox SET batch = NULL WHERE id = ?", [(stored[i][0],) for i in sorted(kept)])
     conn.execute("DELETE FROM _fs_outbox WHERE batch = ?", (batch_id,))
     return errors
 

@@ -468,10 +468,30 @@ class Replica:
             return T.meta_get(self._conn, "purged")
 
     def set_server_offset(self, offset_ms: int) -> None:
-        """Correct the HLC's physical clock by the server's time offset (learned at ``welcome``)."""
+        """Correct the HLC's physical clock by the server's time offset (learned at ``welcome``).
+
+        Also remembers the latest server time seen, which bounds what a server
+        may have accepted (``repair_clock``), should a server's clock ever step back.
+        """
         with self._tx() as conn:
             self.hlc.offset_ms = offset_ms
             T.meta_set(conn, "offset_ms", str(offset_ms))
+            seen = max(int(T.meta_get(conn, "server_time_max") or 0), self.hlc.physical_ms())
+            T.meta_set(conn, "server_time_max", str(seen))
+
+    def repair_clock(self) -> int:
+        """Re-stamp writes a fast clock put beyond the hub's reach (after ``set_server_offset``; see ``clockfix``).
+
+        Returns how many stamps were relabeled (0: the clock was within reach).
+        """
+        from fieldsync.sdk.clockfix import repair_clock
+
+        with self._tx() as conn:
+            count = repair_clock(conn, self.schema, self.hlc, server_time_max=int(T.meta_get(conn, "server_time_max") or 0))
+            self._save_clock()
+        if count:
+            log.warning("clock repair: %d stamps beyond the hub's reach were relabeled", count)
+        return count
 
     def take_batch(self, *, max_changes: int, max_bytes: int, exclude: Collection[str] = ()) -> OutboxBatch | None:
         """The next batch to push (see ``outbox.take_batch``)."""

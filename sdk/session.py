@@ -247,7 +247,7 @@ class ClientSession:
         if kind == "checkpoint":
             return [self._checkpoint(msg)]
         if kind == "ack":
-            return [self._ack(msg)]
+            return self._ack(msg)
         if kind == "reset":  # our cursor predates the server's compacted log: a fresh snapshot follows
             self.replica.begin_reset()
             return []
@@ -260,6 +260,7 @@ class ClientSession:
     def _welcome(self, msg: dict[str, Any]) -> Welcomed:
         offset = int(str(msg["server_time"])) - self._now_ms()
         self.replica.set_server_offset(offset)
+        self.replica.repair_clock()  # before the first push: nothing stamped beyond the hub's reach goes out
         self.state = SessionState.OPEN
         self.welcomed = True
         self._fill_window()
@@ -304,14 +305,18 @@ class ClientSession:
             self.caught_up = True
         return Applied(pages.checksum.count, cursor, done, False, tuple(events), tuple(conflicts))
 
-    def _ack(self, msg: dict[str, Any]) -> Event:
+    def _ack(self, msg: dict[str, Any]) -> list[Event]:
         batch_id = str(msg["batch"])
         batch = self._in_flight.pop(batch_id, None)
-        rejects = msg.get("rejects") or []
-        errors = self.replica.complete_batch(batch_id, [r for r in rejects if isinstance(r, dict)])
-        self._fill_window()
+        rejects = [r for r in msg.get("rejects") or [] if isinstance(r, dict)]
+        errors = self.replica.complete_batch(batch_id, rejects)
         size = len(batch.changes) if batch is not None else 0
-        return Acked(batch_id, size, tuple(errors), bool(msg.get("duplicate", False)))
+        acked = Acked(batch_id, size, tuple(errors), bool(msg.get("duplicate", False)))
+        if any(r.get("code") == E.CLOCK_AHEAD.code for r in rejects):
+            # The clock ran ahead since welcome: reconnect, so the next welcome's time lets the replica repair it.
+            return [acked, self._fail(E.CLOCK_AHEAD.code, E.CLOCK_AHEAD.name, "the device clock is ahead of the hub's", True)]
+        self._fill_window()
+        return [acked]
 
     def _fill_window(self) -> None:
         if self.state is not SessionState.OPEN:

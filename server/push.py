@@ -54,7 +54,7 @@ def push_request(
             continue
         texts.append(ch.wire_text())  # before the clock check: a resend must hash alike whatever the time
         if ch.hlc > latest:
-            rejects.append(P.reject_from_error(i, E.ValidationError(E.BAD_HLC, "hlc is too far in the future"), item))
+            rejects.append(P.reject_from_error(i, E.ValidationError(E.CLOCK_AHEAD, "hlc is too far ahead of the server's clock"), item))
             continue
         indexed.append((i, ch))
     digest = hashlib.blake2b("\n".join(texts).encode("utf-8", "surrogatepass"), digest_size=31)

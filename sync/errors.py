@@ -75,11 +75,15 @@ UNKNOWN_FIELD = _define("FS-2002", "unknown_field", False, 422, "The change name
 WRONG_TYPE = _define("FS-2003", "wrong_type", False, 422, "The value does not have the field's declared type.")
 VALUE_TOO_LARGE = _define("FS-2004", "value_too_large", False, 422, "The value exceeds the field's size limit.")
 BAD_ROW_ID = _define("FS-2005", "bad_row_id", False, 422, "The row id is not a UUID.")
-BAD_HLC = _define("FS-2006", "bad_hlc", False, 422, "The hybrid logical clock is malformed or too far in the future.")
+BAD_HLC = _define("FS-2006", "bad_hlc", False, 422, "The hybrid logical clock is malformed, or not after its base.")
 BAD_SITE = _define("FS-2007", "bad_site", False, 422, "The change's site id is not the connection's site id.")
 READ_ONLY_FIELD = _define("FS-2008", "read_only_field", False, 422, "The field is written by the server only.")
 ROW_DELETED = _define("FS-2009", "row_deleted", False, 409, "The row was deleted and the table's policy keeps it deleted.")
 INVALID_OPERATION = _define("FS-2010", "invalid_operation", False, 422, "The change's operation is not valid for the field's rule.")
+CLOCK_AHEAD = _define(
+    "FS-2011", "clock_ahead", True, 422,
+    "The change is stamped more than a week ahead of the server's clock; keep it, re-stamp it against the server's time and push it again.",
+)
 
 # --- FS-3xxx auth and scope ------------------------------------------------
 UNAUTHENTICATED = _define("FS-3001", "unauthenticated", False, 401, "No valid token was presented.")

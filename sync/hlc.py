@@ -119,6 +119,14 @@ class HlcClock:
             self._last = remote
         return self.tick()
 
+    def relabeled(self, last: int) -> None:
+        """Set the clock after this replica's writes beyond a hub's reach were relabeled (``sync/relabel.py``).
+
+        The one time a clock may move back: the stamps it passes over were
+        never accepted anywhere, and the relabeled writes now end at ``last``.
+        """
+        self._last = last
+
     def is_too_far_ahead(self, remote: int, max_drift_ms: int = MAX_DRIFT_MS) -> bool:
         """True when ``remote`` lies more than ``max_drift_ms`` ahead of our physical time."""
         return wall_ms(remote) - self.physical_ms() > max_drift_ms

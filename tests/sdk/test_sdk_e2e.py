@@ -224,25 +224,6 @@ def test_live_updates_arrive_via_on_change(hub: Any, open_replica: Callable[...,
     assert not cb.running
 
 
-def test_rejected_change_is_reported_per_record_and_does_not_block_the_queue(
-    hub: Any, open_replica: Callable[..., Replica]
-) -> None:
-    """A change the hub rejects shows in status.errors for its record while the rest of the batch is applied."""
-    fake = FakeClock(_now_ms())
-    a = open_replica("a", clock=fake)
-    good = a.insert("accounts", {"name": "Good"})
-    fake.advance(30 * DAY_MS)  # the phone's clock jumps a month ahead while offline
-    bad = a.insert("accounts", {"name": "Future"})
-    ca = client(hub, a)
-    summary = ca.sync_once(timeout=20)
-    assert summary.rejected == 1 and summary.pushed >= 1
-    assert ca.status.errors == {bad.id: "FS-2006"}
-    assert [(e.record_id, e.field, e.name) for e in a.errors] == [(bad.id, "name", "bad_hlc")]
-    b = open_replica("b")
-    client(hub, b).sync_once(timeout=20)
-    assert b.get("accounts", good.id) is not None and b.get("accounts", bad.id) is None
-
-
 def test_async_client_runs_inside_an_existing_event_loop(hub: Any, open_replica: Callable[..., Replica]) -> None:
     """AsyncSyncClient.run() syncs from an app's own asyncio loop and wait_synced() reports catching up."""
     a = open_replica("a")

@@ -164,9 +164,9 @@ def test_local_writes_while_open_are_pushed_on_local_changed(open_replica: Open)
     assert [json.loads(f)["type"] for f in session.data_to_send()] == ["push"]
 
 
-def test_evict_drops_rows_without_creating_changes(open_replica: Open) -> None:
+def test_evict_drops_rows_without_creating_changes(open_replica: Open, clock: FakeClock) -> None:
     """Evicted rows disappear locally and nothing is queued for upload."""
-    r = open_replica()
+    r = open_replica(clock=clock)
     acct = r.insert("accounts", {"name": "Acme"})
     r.complete_batch(r.take_batch(max_changes=10, max_bytes=10_000).batch_id, [])  # type: ignore[union-attr]
     session = opened(r)

@@ -16,7 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fieldsync.sync.hlc import MAX_COUNTER, pack
 from fieldsync.sync.merge import RowState, merge_row, merge_states
+from fieldsync.sync.relabel import change_hlcs, relabel_change, relabel_state, relabeling
 from fieldsync.sync.rules import SERVER_SITE
 from fieldsync.sync.writes import Increment, SetOps
 
@@ -76,8 +78,13 @@ def make_replicas(data: st.DataObject, kit: Any, count: int) -> list[Any]:
 
 
 def partial_sync(data: st.DataObject, replicas: list[Any]) -> None:
-    """``src`` sends ``dst`` a random subset of its changes in random order, or some whole rows (snapshot)."""
+    """A random replica sends another a random part of what it knows (see ``deliver``)."""
     src, dst = data.draw(st.permutations(replicas), label="src,dst")[:2]
+    deliver(data, src, dst)
+
+
+def deliver(data: st.DataObject, src: Any, dst: Any) -> None:
+    """``src`` sends ``dst`` a random subset of its changes in random order, or some whole rows (snapshot)."""
     if not src.log:
         return
     if data.draw(st.integers(0, 4), label="snapshot?") == 0:
@@ -214,3 +221,77 @@ def test_pair_converges_with_snapshot_and_changes(kit: Any, data: st.DataObject)
     b.receive(a.log)
     a.receive(b.log)
     assert a.dump() == b.dump()
+
+
+DAY_MS = 24 * 3600 * 1000
+T_NOW = 1_764_000_000_000
+T_FAR = T_NOW + 10 * DAY_MS
+
+
+def fast_clock_script(data: st.DataObject, kit: Any) -> tuple[list[Any], int]:
+    """Edits and partial syncs among three replicas, one of them with a clock ten days fast.
+
+    Returns the replicas and ``limit``: the highest HLC a hub would accept now (its clock plus a week).
+    """
+    time = kit.FakeTime()
+    replicas = [
+        kit.Replica.new("dev-a", time=time),
+        kit.Replica.new("dev-b", time=time, skew_ms=data.draw(st.integers(-3000, 3000), label="skew")),
+        kit.Replica.new("dev-fast", time=time, skew_ms=10 * DAY_MS),
+    ]
+    for _ in range(data.draw(st.integers(1, 25), label="steps")):
+        time.advance(data.draw(st.sampled_from([0, 1, 7, 1000]), label="tick"))
+        if data.draw(st.integers(0, 2), label="sync?") == 0:
+            # A hub refuses the fast replica's changes (they are beyond its limit): they reach no one.
+            src = data.draw(st.sampled_from(replicas[:2]), label="src")
+            dst = data.draw(st.sampled_from([r for r in replicas if r is not src]), label="dst")
+            deliver(data, src, dst)
+        else:
+            random_edit(data, data.draw(st.sampled_from(replicas), label="replica"), kit)
+    return replicas, pack(time.now + 7 * DAY_MS, MAX_COUNTER)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_relabeling_commutes_with_merge(kit: Any, data: st.DataObject) -> None:
+    """Merging relabeled changes gives the relabeled merge of the originals, row by row, for every rule and delete policy."""
+    replicas, limit = fast_clock_script(data, kit)
+    changes = universe(kit, replicas)
+    hlcs = set().union(*(change_hlcs(ch) for ch in changes)) if changes else set()
+    mapping = relabeling({h for h in hlcs if h > limit}, max((h for h in hlcs if h <= limit), default=0))
+    merged = kit.merge_all(changes)
+    relabeled = kit.merge_all([relabel_change(ch, mapping) for ch in changes])
+    expected = {key: relabel_state(kit.SCHEMA.table(key[0]), state, mapping) for key, state in merged.items()}
+    assert kit.dump_rows(relabeled) == kit.dump_rows(expected)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_a_relabeled_replica_converges_with_the_others(kit: Any, data: st.DataObject) -> None:
+    """A fast-clocked replica that relabels its state and its own changes beyond the limit converges with the others on full sync."""
+    replicas, limit = fast_clock_script(data, kit)
+    fast = replicas[-1]
+    others = replicas[:-1]
+    own = [ch for ch in fast.log if ch.site == fast.site]
+    assert all(ch.site != fast.site for r in others for ch in r.log)  # a hub kept them from everyone
+    everything_kept = [ch for r in replicas for ch in r.log if ch.site != fast.site]
+    kept = set().union(*(change_hlcs(ch) for ch in everything_kept)) if everything_kept else set()
+    beyond = set().union(*(change_hlcs(ch) for ch in own)) if own else set()
+    mapping = relabeling({h for h in beyond if h > limit}, max({h for h in kept | beyond if h <= limit} | {0}))
+    fast.log = [relabel_change(ch, mapping) if ch.site == fast.site else ch for ch in fast.log]
+    fast.rows = {key: relabel_state(kit.SCHEMA.table(key[0]), state, mapping) for key, state in fast.rows.items()}
+    everything = universe(kit, replicas)
+    reference = kit.dump_rows(kit.merge_all(everything))
+    fast.receive(everything)
+    assert kit.dump_rows(fast.rows) == reference
+    for r in others:
+        r.receive(everything)
+        assert kit.dump_rows(r.rows) == reference
+
+
+def test_relabeling_keeps_order_and_lands_above_everything_kept() -> None:
+    """The fresh HLCs keep the order of the old ones and are all greater than the highest HLC kept."""
+    old = [pack(T_FAR, 5), pack(T_FAR, 1), pack(T_FAR + 9, 0)]
+    mapping = relabeling(old, pack(T_NOW, 3))
+    assert [mapping[h] for h in sorted(old)] == sorted(mapping.values())
+    assert min(mapping.values()) > pack(T_NOW, 3)
