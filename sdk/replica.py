@@ -535,17 +535,20 @@ class Replica:
             for name, params in dirty.items():
                 conn.executemany(self._upsert_sql(name), params)
             at = self._now_ms()
-            conn.executemany(
-                "INSERT INTO _fs_conflicts (tbl, row_id, field, conflict, at) VALUES (?, ?, ?, ?, ?)",
-                [(c.table, c.row_id, c.field, json.dumps(c.to_json(), ensure_ascii=False), at) for c in applier.conflicts],
-            )
+            lost = [  # each lost write once: callbacks hear of it the first time it is recorded
+                c for c in applier.conflicts
+                if conn.execute(
+                    "INSERT OR IGNORE INTO _fs_conflicts (tbl, row_id, field, conflict, at) VALUES (?, ?, ?, ?, ?)",
+                    (c.table, c.row_id, c.field, json.dumps(c.to_json(), ensure_ascii=False), at),
+                ).rowcount
+            ]
             if cursor is not None:
                 T.meta_set(conn, "cursor", cursor)
             dropped = self._track_reset(conn, applier.snapshot_rows, cursor)
             self._save_clock()
         events = applier.events() + dropped
-        self._emit(events, applier.conflicts)
-        return events, applier.conflicts
+        self._emit(events, lost)
+        return events, lost
 
     def begin_reset(self) -> None:
         """The server's log no longer reaches this replica's cursor: a fresh snapshot follows.

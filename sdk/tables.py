@@ -66,6 +66,11 @@ INTERNAL_DDL = (
         tbl TEXT NOT NULL, row_id TEXT NOT NULL, field TEXT NOT NULL,
         conflict TEXT NOT NULL, at INTEGER NOT NULL
     )""",
+    # One entry per lost write, however often merging meets it (a snapshot and its catch-up may both carry the winner).
+    """DELETE FROM _fs_conflicts WHERE id NOT IN (SELECT MIN(id) FROM _fs_conflicts GROUP BY tbl, row_id, field,
+        json_extract(conflict, '$.loser.hlc'), json_extract(conflict, '$.loser.site'))""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS _fs_conflicts_loser ON _fs_conflicts (tbl, row_id, field,
+        json_extract(conflict, '$.loser.hlc'), json_extract(conflict, '$.loser.site'))""",
 )
 
 

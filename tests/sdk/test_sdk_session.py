@@ -227,6 +227,31 @@ def test_a_pulled_change_beating_a_concurrent_local_write_is_a_conflict(open_rep
     assert a.conflicts == heard
 
 
+def test_a_lost_write_is_recorded_and_announced_once(open_replica: Open, clock: FakeClock) -> None:
+    """Merging that meets the same lost write again (a snapshot and its catch-up both carry the winner) records and announces it once."""
+    a, b = open_replica("a", clock=clock), open_replica("b", clock=clock)
+    acct = a.insert("accounts", {"name": "Acme"})
+    session_b = opened(b)
+    for frame in page_set(changes=outbox_texts(a), cursor="c:1"):
+        session_b.receive(frame)
+    a.update("accounts", acct.id, {"tier": "A"})
+    losing = a._load_state(a.schema.table("accounts"), acct.id)
+    b.hlc.observe(a.hlc.last + (10 << 16))
+    b.update("accounts", acct.id, {"tier": "B"})
+    winner = outbox_texts(b)
+    heard: list[Conflict] = []
+    a.on_conflict(heard.append)
+    session_a = opened(a)
+    for frame in page_set(changes=winner, cursor="c:2"):
+        session_a.receive(frame)
+    with a._tx():  # the row as it was before the winner arrived: merging will meet the same lost write again
+        a._store_state(a.schema.table("accounts"), losing)  # type: ignore[arg-type]
+    for frame in page_set(changes=winner, cursor="c:3"):
+        session_a.receive(frame)
+    assert [(c.field, c.loser_value) for c in heard] == [("tier", "A")]
+    assert len(a.conflicts) == 1
+
+
 def test_unknown_fields_from_a_newer_server_are_skipped(open_replica: Open) -> None:
     """A pulled change naming a field this app does not know is skipped, the rest applied."""
     a, b = open_replica("a"), open_replica("b")
