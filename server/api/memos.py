@@ -3,38 +3,44 @@
 The body is JSON: ``text`` (a transcript made on the phone) and/or
 ``audio_base64`` (the recording), ``recorded_at`` with its UTC offset (the
 moment dates are resolved against, never the upload time), the rep's
-``time_zone`` (IANA), ``lang`` (en, zh, auto) and optionally the rep's
-``accounts`` with their contacts. ``memo_id`` (the attachment id) makes the
-returned ``task_rows`` ids stable, so a retried upload suggests the same rows.
+``time_zone`` (IANA) and ``lang`` (en, zh, auto). ``memo_id`` (the attachment
+id) makes the returned ``task_rows`` ids stable, so a retried upload suggests
+the same rows.
+
+Customers are resolved against the accounts the caller may read, from the
+store (``fieldsync.server.account_book``): their read scope, or every account
+on an open development server. ``accounts`` in the body is still accepted, so
+that apps already in the field keep working, but it is ignored (deprecated in
+the OpenAPI schema): a client cannot widen what the server resolves against.
 
 Recognition is CPU-bound, so the handler is a plain ``def`` that FastAPI runs
 in its thread pool; the recogniser is loaded on first use, not at start-up,
-and the customer directory of an account book is cached between memos.
+and the caller's customer directory is cached until their accounts change.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from fieldsync.server.account_book import DirectoryCache
 from fieldsync.server.settings import Settings
+from fieldsync.server.store.base import Principal
+from fieldsync.server.sync_api import require_device
 from fieldsync.sync import errors as E
 from fieldsync.voice.asr import select_recogniser
-from fieldsync.voice.customers import Directory
 from fieldsync.voice.memo import process_memo
 
 __all__ = ["build_router"]
 
 
 class ContactIn(BaseModel):
-    """A contact of one of the rep's accounts."""
+    """A contact of one of the rep's accounts (deprecated with ``MemoIn.accounts``)."""
 
     model_config = ConfigDict(extra="ignore")
     id: str
@@ -43,7 +49,7 @@ class ContactIn(BaseModel):
 
 
 class AccountIn(BaseModel):
-    """One of the rep's accounts, as the memo's customer may be named."""
+    """One of the rep's accounts, as the phone knows it (deprecated with ``MemoIn.accounts``)."""
 
     model_config = ConfigDict(extra="ignore")
     id: str
@@ -62,7 +68,12 @@ class MemoIn(BaseModel):
     recorded_at: datetime = Field(description="recording time, ISO 8601 with UTC offset")
     time_zone: str | None = Field(default=None, description="the rep's IANA time zone, e.g. Asia/Shanghai")
     lang: str = Field(default="auto", description="en, zh or auto")
-    accounts: list[AccountIn] = Field(default_factory=list, max_length=5_000)
+    accounts: list[AccountIn] = Field(
+        default_factory=list,
+        max_length=5_000,
+        deprecated=True,
+        description="ignored: customers are resolved against the accounts the caller may read on the server",
+    )
     memo_id: str | None = Field(default=None, max_length=200, description="attachment id; stable task row ids")
 
 
@@ -71,8 +82,10 @@ def build_router(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["memos"])
 
     @router.post("/memos")
-    def create_memo(body: MemoIn) -> dict[str, Any]:
-        """Read a memo and suggest follow-up tasks (nothing is stored: the results are suggestions)."""
+    def create_memo(body: MemoIn, request: Request, principal: Principal = Depends(require_device)) -> dict[str, Any]:
+        """Read a memo and suggest follow-up tasks for the caller's own accounts (nothing is stored: suggestions)."""
+        hub = request.app.state.hub
+        directory = request.app.state.memo_directories.directory_for(hub.scope_for(principal))
         audio = _decode_audio(body.audio_base64, limit=settings.max_attachment_bytes) if body.audio_base64 else None
         recogniser = None
         if audio is not None and not (body.text and body.text.strip()):
@@ -83,8 +96,7 @@ def build_router(settings: Settings) -> APIRouter:
             audio=audio,
             time_zone=body.time_zone,
             lang=body.lang,
-            accounts=_directory(json.dumps([a.model_dump() for a in body.accounts], sort_keys=True,
-                                           ensure_ascii=False)),
+            accounts=directory,
             recogniser=recogniser,
             max_seconds=settings.memo_max_seconds,
             max_audio_bytes=settings.max_attachment_bytes,
@@ -95,14 +107,9 @@ def build_router(settings: Settings) -> APIRouter:
     return router
 
 
-@lru_cache(maxsize=32)
-def _directory(accounts_json: str) -> Directory:
-    """The searchable directory of an account book, kept for the next memo of the same rep.
-
-    Building it is most of the work for a large book (~0.25 s for 500 accounts);
-    a rep sends the same book with every memo.
-    """
-    return Directory.build(json.loads(accounts_json))
+async def on_startup(app: FastAPI) -> None:
+    """Once the store exists: the per-caller cache of customer directories."""
+    app.state.memo_directories = DirectoryCache(app.state.store)
 
 
 def _decode_audio(encoded: str, *, limit: int) -> bytes:

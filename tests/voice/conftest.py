@@ -6,6 +6,7 @@ import io
 import shutil
 import struct
 import subprocess
+import uuid
 import wave
 import warnings
 from collections.abc import Iterator
@@ -43,6 +44,23 @@ ACCOUNTS: list[dict[str, Any]] = [
         "contacts": [{"id": "con-chen", "name": "陈静"}],
     },
 ]
+
+
+def stored_id(fixture_id: str) -> str:
+    """The UUID a fixture account or contact id is stored under on a server (ids there are UUIDs)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fieldsync-test:{fixture_id}"))
+
+
+def seed_book(store: Any, accounts: list[dict[str, Any]], *, owner_id: str | None = None,
+              department_id: str | None = None) -> None:
+    """Write ``accounts`` and their contacts into a server store, as server writes (ids through ``stored_id``)."""
+    scope = {"owner_id": owner_id, "department_id": department_id}
+    for account in accounts:
+        short = (account.get("short_names") or [None])[0]
+        store.server_write("accounts", stored_id(account["id"]), {"name": account["name"], "short_name": short, **scope})
+        for contact in account.get("contacts", ()):
+            store.server_write("contacts", stored_id(contact["id"]),
+                               {"name": contact["name"], "account_id": stored_id(account["id"]), **scope})
 
 
 def wav_bytes(samples: np.ndarray, rate: int = 16_000) -> bytes:
@@ -123,7 +141,7 @@ def accounts() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Any]:
-    """A TestClient over the real app on a SQLite file under ``tmp_path``."""
+    """A TestClient over the real app on a SQLite file under ``tmp_path`` (an open server: no organisation)."""
     with warnings.catch_warnings():
         # starlette warns about its httpx-based TestClient at import; not our code's warning.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -137,3 +155,9 @@ def api(tmp_path: Path) -> Iterator[Any]:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/t.db")
     with TestClient(create_app(settings), headers=auth_header(settings)) as client:
         yield client
+
+
+@pytest.fixture
+def stored_book(api: Any, accounts: list[dict[str, Any]]) -> None:
+    """The sample account book, written into the ``api`` server's store (memos resolve against the store)."""
+    seed_book(api.app.state.store, accounts)

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from .conftest import stored_id
+
 AT = "2026-11-22T17:05:00+08:00"
 
 
@@ -19,10 +21,9 @@ def _post(api: Any, **body: Any) -> httpx.Response:
     return response
 
 
-def test_transcript_to_tasks(api: Any, accounts: list[dict[str, Any]]) -> None:
-    """A phone transcript comes back with its tasks, resolved against the rep's accounts."""
-    r = _post(api, text="下周二下午三点给华东电气的王总回电话，报价改成二十万", lang="zh", accounts=accounts,
-              time_zone="Asia/Shanghai")
+def test_transcript_to_tasks(api: Any, stored_book: None) -> None:
+    """A phone transcript comes back with its tasks, resolved against the accounts in the server's store."""
+    r = _post(api, text="下周二下午三点给华东电气的王总回电话，报价改成二十万", lang="zh", time_zone="Asia/Shanghai")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["transcript"] == {"text": "下周二下午三点给华东电气的王总回电话，报价改成二十万", "lang": "zh",
@@ -30,15 +31,15 @@ def test_transcript_to_tasks(api: Any, accounts: list[dict[str, Any]]) -> None:
     (task,) = body["tasks"]
     assert task["kind"] == "call"
     assert task["due_at"] == "2026-11-24T15:00:00+08:00"
-    assert (task["account_id"], task["contact_id"]) == ("acc-huadong", "con-wang")
+    assert (task["account_id"], task["contact_id"]) == (stored_id("acc-huadong"), stored_id("con-wang"))
     assert (task["amount"], task["currency"]) == ("200000", "CNY")
     assert body["task_rows"] is None
 
 
-def test_memo_id_gives_stable_task_rows(api: Any, accounts: list[dict[str, Any]]) -> None:
+def test_memo_id_gives_stable_task_rows(api: Any, stored_book: None) -> None:
     """With a memo id the answer carries CRM rows whose ids repeat on a retried upload."""
-    first = _post(api, text="Call Acme tomorrow and email Li Na the quote by Friday", accounts=accounts, memo_id="m-1")
-    again = _post(api, text="Call Acme tomorrow and email Li Na the quote by Friday", accounts=accounts, memo_id="m-1")
+    first = _post(api, text="Call Acme tomorrow and email Li Na the quote by Friday", memo_id="m-1")
+    again = _post(api, text="Call Acme tomorrow and email Li Na the quote by Friday", memo_id="m-1")
     rows = first.json()["task_rows"]
     assert len(rows) == 2
     assert [r["id"] for r in rows] == [r["id"] for r in again.json()["task_rows"]]
