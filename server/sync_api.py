@@ -71,7 +71,9 @@ def build_router() -> APIRouter:
         msg = P.parse_client_message(body, max_changes=0)
         if not isinstance(msg, P.Pull):
             raise E.ProtocolError(E.MALFORMED_MESSAGE, "expected a pull message")
-        schema = hub.schema.version
+        schema = hub.schema.version if msg.schema is None else msg.schema
+        if schema > hub.schema.version:
+            raise E.ProtocolError(E.SCHEMA_TOO_NEW, f"server schema is {hub.schema.version}")
         messages = await asyncio.to_thread(page_for_http, hub, principal, msg.cursor, schema)
         return {"messages": messages}
 

@@ -63,10 +63,11 @@ class Push:
 
 @dataclass(frozen=True, slots=True)
 class Pull:
-    """Ask for what the device lacks after ``cursor`` (HTTP fallback; also a WebSocket re-sync)."""
+    """Ask for what the device lacks after ``cursor`` (HTTP fallback). ``schema``: the client's version (None: the server's)."""
 
     cursor: str | None
     limit: int = 0
+    schema: int | None = None
 
 
 ClientMessage = Hello | Push | Pull
@@ -126,7 +127,10 @@ def parse_client_message(data: str | bytes | dict[str, Any], *, max_changes: int
         limit = obj.get("limit", 0)
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise E.ProtocolError(E.MALFORMED_MESSAGE, "`limit` must be a non-negative integer")
-        return Pull(cursor=_require_str(obj, "cursor", limit=512, optional=True), limit=limit)
+        schema = obj.get("schema")
+        if schema is not None and (not isinstance(schema, int) or isinstance(schema, bool) or schema < 1):
+            raise E.ProtocolError(E.MALFORMED_MESSAGE, "`schema` must be a positive integer")
+        return Pull(cursor=_require_str(obj, "cursor", limit=512, optional=True), limit=limit, schema=schema)
     raise E.ProtocolError(E.MALFORMED_MESSAGE, f"unknown message type {str(kind)[:32]!r}")
 
 
