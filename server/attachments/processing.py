@@ -29,8 +29,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from fieldsync.server.account_book import DirectoryCache
 from fieldsync.server.attachments.blobs import BlobStore
 from fieldsync.server.settings import Settings
+from fieldsync.server.store.base import Principal
 from fieldsync.sync import errors as E
 from fieldsync.sync.merge import loads_state
 
@@ -54,6 +56,7 @@ class Processor:
         self.loop = loop
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="fieldsync-attachments", daemon=True)
+        self.directories = DirectoryCache(hub.store)
         self.processed = 0
 
     def start(self) -> None:
@@ -173,11 +176,8 @@ class Processor:
         from fieldsync.voice.memo import process_memo
 
         owner, dept = att.get("owner_id"), att.get("department_id")
-        accounts = self._owned("accounts", owner)
-        contacts = self._owned("contacts", owner)
-        for account in accounts:
-            account["contacts"] = [c for c in contacts if c.get("account_id") == account["id"]]
-            account["short_names"] = [account["short_name"]] if account.get("short_name") else []
+        # Customers are the accounts the memo's author may read, as for POST /v1/memos (server/account_book.py).
+        directory = self.directories.directory_for(self.hub.scope_for(Principal(owner or "", dept, "attachment-worker")))
         recorded = att.get("recorded_at")
         memo = process_memo(
             recorded_at=datetime.fromisoformat(recorded.replace("Z", "+00:00")) if recorded else datetime.now(timezone.utc),
@@ -185,7 +185,7 @@ class Processor:
             audio=audio,
             time_zone=att.get("time_zone"),
             lang=att.get("lang") or "auto",
-            accounts=accounts,
+            accounts=directory,
             max_seconds=self.settings.memo_max_seconds,
         )
         rows = memo_to_task_rows(memo.tasks, memo_id=att["id"], assignee_id=owner)

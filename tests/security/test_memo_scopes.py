@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
@@ -108,3 +109,22 @@ def test_an_open_server_resolves_against_every_account_and_ignores_the_request_b
     assert r.status_code == 200, r.text
     assert [t["account_id"] for t in r.json()["tasks"]] == [row, None]
     assert schema.get("deprecated") is True
+
+
+def test_a_memo_attachment_resolves_customers_in_its_authors_scope(demo_org: DemoOrg) -> None:
+    """A synced voice memo is read against its author's read scope too: a manager's resolves a team member's account,
+    a rep's never a peer's."""
+    globex = demo_org.seed("Globex Industries Ltd.", "rep_e2")
+    processor = demo_org.server.app.state.processor
+    org = demo_org.hub.org.load()
+
+    def tasks_of(user: str) -> list[str | None]:
+        uid = demo_org.user[user]
+        att = {"id": str(uuid.uuid4()), "owner_id": uid, "department_id": org.users[uid].department_id,
+               "transcript": "Call Globex tomorrow about the quote", "recorded_at": AT, "lang": "en"}
+        ids = processor._memo(att, None)["task_ids"]
+        states = demo_org.hub.store.row_states("tasks", ids)
+        return [json.loads(states[i])["c"].get("account_id", [None])[0] for i in ids]
+
+    assert tasks_of("mgr_east") == [globex]
+    assert tasks_of("rep_e1") == [None]
