@@ -196,25 +196,33 @@ def stamp_owner(row_changes: Sequence[Change], principal: Principal) -> list[Cha
     the stamp can never look like an update racing that delete. Built as
     plain changes, it is valid even when the batch also deletes the row.
     """
-    written = {ch.field for ch in row_changes}
-    first = min(row_changes, key=lambda ch: ch.hlc)
+    first = row_changes[0]
+    owner, dept = principal.user_id, principal.department_id
+    for ch in row_changes:  # one pass: the earliest change, and whether the device set owner or department itself
+        if ch.hlc < first.hlc:
+            first = ch
+        if ch.field == "owner_id":
+            owner = None
+        elif ch.field == "department_id":
+            dept = None
     level = first.cl if first.cl % 2 else first.cl - 1
-    values = {"owner_id": principal.user_id, "department_id": principal.department_id}
-    return [
-        Change(first.table, first.row_id, name, value, first.hlc, SERVER_SITE, level, 0)
-        for name, value in values.items()
-        if value is not None and name not in written
-    ]
+    out = []
+    if owner is not None:
+        out.append(Change(first.table, first.row_id, "owner_id", owner, first.hlc, SERVER_SITE, level, 0))
+    if dept is not None:
+        out.append(Change(first.table, first.row_id, "department_id", dept, first.hlc, SERVER_SITE, level, 0))
+    return out
 
 
 def _by_site(applied: Sequence[Change]) -> list[tuple[str, list[Change]]]:
     """The applied changes of one row, one group per writing site (a device's own, the server's stamp)."""
-    first = applied[0].site
-    if all(ch.site == first for ch in applied):
-        return [(first, list(applied))]
     groups: dict[str, list[Change]] = {}
     for ch in applied:
-        groups.setdefault(ch.site, []).append(ch)
+        group = groups.get(ch.site)
+        if group is None:
+            groups[ch.site] = [ch]
+        else:
+            group.append(ch)
     return list(groups.items())
 
 
