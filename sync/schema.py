@@ -177,11 +177,7 @@ def coerce(fld: Field, value: Any) -> Any:
     if t is FieldType.TEXT:  # the common case, checked first and returned early
         if type(value) is not str:
             raise _wrong(fld, value)
-        size = utf8_len(value)
-        if size < 0:
-            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name} is not valid Unicode text")
-        if size > fld.max_bytes:
-            raise E.ValidationError(E.VALUE_TOO_LARGE, f"{fld.name} exceeds {fld.max_bytes} bytes")
+        _check_text(fld, value)
         return value
     out: Any
     if t is FieldType.INTEGER:
@@ -214,15 +210,20 @@ def coerce(fld: Field, value: Any) -> Any:
             encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError):
             raise _wrong(fld, value) from None
-        size = utf8_len(encoded)
-        if size < 0:
-            raise E.ValidationError(E.WRONG_TYPE, f"{fld.name} holds text that is not valid Unicode")
-        if size > fld.max_bytes:
-            raise E.ValidationError(E.VALUE_TOO_LARGE, f"{fld.name} exceeds {fld.max_bytes} bytes")
+        _check_text(fld, encoded)
         return value
     if isinstance(out, str) and utf8_len(out) > fld.max_bytes:
         raise E.ValidationError(E.VALUE_TOO_LARGE, f"{fld.name} exceeds {fld.max_bytes} bytes")
     return out
+
+
+def _check_text(fld: Field, text: str) -> None:
+    """A value's text (or JSON encoding) must be valid Unicode (FS-2003) within the field's byte limit (FS-2004)."""
+    size = utf8_len(text)
+    if size < 0:
+        raise E.ValidationError(E.WRONG_TYPE, f"{fld.name} holds text that is not valid Unicode")
+    if size > fld.max_bytes:
+        raise E.ValidationError(E.VALUE_TOO_LARGE, f"{fld.name} exceeds {fld.max_bytes} bytes")
 
 
 def _timestamp(fld: Field, value: Any) -> str:
