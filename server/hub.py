@@ -130,7 +130,8 @@ class Hub:
         self.head = 0
         self.log_floor = 0  # newest sequence compacted away (set by the ops module)
         self.push_listeners: list[Callable[[BatchOutcome], None]] = []  # after each push (metrics)
-        self.lag_listeners: list[Callable[[float], None]] = []  # fan-out lag of each live frame (metrics)
+        # fan-out lag (metrics): per commit on the fast path (commit to its last frame written), per frame for a device catching up
+        self.lag_listeners: list[Callable[[float], None]] = []
         self.published_at: deque[tuple[int, float]] = deque(maxlen=4096)  # (head, monotonic time) of recent publishes
         self._loop: asyncio.AbstractEventLoop | None = None
         self.writer = Writer(store, self._publish_from_writer)

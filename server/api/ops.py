@@ -44,7 +44,9 @@ class Ops:
         self.rejects = Counter("fieldsync_rejects", "Changes rejected, by error code", ["code"], registry=self.registry)
         self.conflicts = Counter("fieldsync_conflicts", "Writes that lost to a concurrent write", registry=self.registry)
         self.lag = Histogram(
-            "fieldsync_fanout_lag_seconds", "From commit to the live frame leaving for a device", registry=self.registry,
+            "fieldsync_fanout_lag_seconds",
+            "From commit to live frames leaving: per commit, until its last caught-up device's frame is written; per frame for devices catching up",
+            registry=self.registry,
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
         )
         Gauge("fieldsync_connected_devices", "Open device connections", registry=self.registry).set_function(lambda: len(self.hub.connections))
