@@ -18,7 +18,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 
 from fieldsync.server.dashboard.access import Viewer, viewer_for
-from fieldsync.server.dashboard.conflicts import check_restore, name_writers, open_conflicts, record_conflicts, restore_job
+from fieldsync.server.dashboard.conflicts import brought_back, check_restore, name_writers, open_conflicts, record_conflicts, record_labels, restore_job
 from fieldsync.server.dashboard.day import day_view
 from fieldsync.server.dashboard.export import csv_chunks
 from fieldsync.server.dashboard.queries import VisitFilter, VisitQueries
@@ -148,22 +148,31 @@ def build_router(settings: Settings) -> APIRouter:
 
     @router.get("/v1/dashboard/conflicts")
     async def conflicts(request: Request, authorization: str | None = Header(default=None),
-                        table: str = Query(default="visits", max_length=32)) -> dict[str, Any]:
+                        table: str = Query(default="visits", max_length=200, description="a table, or several comma-separated")) -> dict[str, Any]:
         """Unresolved conflicts of records in the user's read scope, newest first."""
         viewer = await _viewer(request, authorization)
-        if table not in TABLES:
+        tables = tuple(dict.fromkeys(x for x in table.split(",") if x))
+        if not tables or any(x not in TABLES for x in tables):
             raise E.ValidationError(E.UNKNOWN_TABLE)
         store = request.app.state.store
-        found = await asyncio.to_thread(open_conflicts, store, viewer, table)
+        found = await asyncio.to_thread(open_conflicts, store, viewer, tables)
         found = await asyncio.to_thread(name_writers, request.app.state.hub.devices, viewer, found)
-        if table == "visits" and found:
-            ids = tuple(dict.fromkeys(c["row_id"] for c in found))[:500]
-            page = await asyncio.to_thread(VisitQueries(store, viewer).page, VisitFilter(ids=ids), limit=500)
+        visit_ids = tuple(dict.fromkeys(c["row_id"] for c in found if c["table"] == "visits"))[:500]
+        if visit_ids:
+            page = await asyncio.to_thread(VisitQueries(store, viewer).page, VisitFilter(ids=visit_ids), limit=500)
             visits = {v["id"]: v for v in page["items"]}
             for c in found:
-                v = visits.get(c["row_id"])
-                c["visit"] = None if v is None else {"rep_name": v["rep_name"], "account": (v["account"] or {}).get("name"),
-                                                     "planned_start": v.get("planned_start")}
+                if c["table"] == "visits":
+                    v = visits.get(c["row_id"])
+                    c["visit"] = None if v is None else {"rep_name": v["rep_name"], "account": (v["account"] or {}).get("name"),
+                                                         "planned_start": v.get("planned_start")}
+        for name in tables:
+            if name != "visits":
+                ids = tuple(dict.fromkeys(c["row_id"] for c in found if c["table"] == name))
+                labels = await asyncio.to_thread(record_labels, store, viewer, name, ids)
+                for c in found:
+                    if c["table"] == name:
+                        c["record"] = labels.get(c["row_id"])
         return {"conflicts": found}
 
     @router.get("/v1/dashboard/records/{table}/{row_id}/conflicts")
@@ -184,8 +193,9 @@ def build_router(settings: Settings) -> APIRouter:
             raise E.AuthError(E.OUT_OF_SCOPE, "no such conflict in your scope")
         table, raw = await asyncio.to_thread(check_restore, hub.store, viewer, conflict_id)
         outcome = await hub.write(restore_job(hub.store, table, raw))
+        revived = brought_back(outcome, raw["row_id"])
         return {"restored": True, "table": table, "row_id": raw["row_id"], "field": raw["field"], "value": raw["loser"]["value"],
-                "seq": outcome.ack.get("seq")}
+                "kind": raw["kind"], "row_restored": revived, "seq": outcome.ack.get("seq")}
 
     return router
 
