@@ -184,7 +184,7 @@ def restore_job(store: Any, table: str, raw: dict[str, Any]) -> Any:
 def brought_back(outcome: Any, row_id: str) -> bool:
     """Whether a restore's write brought its row back (it logged an existence change for the row)."""
     for entry in outcome.entries:
-        if entry.row_id == row_id and any(ch.get("f") == EXISTS for ch in json.loads(f"[{entry.body}]")):
+        if entry.row_id == row_id and any(ch.get("f") == EXISTS for ch in entry.changes()):
             return True
     return False
 
