@@ -16,12 +16,15 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
+from pydantic import BaseModel
 
 from fieldsync.server.dashboard.access import Viewer, viewer_for
 from fieldsync.server.dashboard.conflicts import brought_back, check_restore, name_writers, open_conflicts, record_conflicts, record_labels, restore_job
 from fieldsync.server.dashboard.day import day_view
 from fieldsync.server.dashboard.export import csv_chunks
 from fieldsync.server.dashboard.queries import VisitFilter, VisitQueries
+from fieldsync.server.dashboard.reviews import mark_reviewed
+from fieldsync.server.org.audit import AuditAction
 from fieldsync.server.settings import Settings
 from fieldsync.server.sync_api import bearer
 from fieldsync.sync import errors as E
@@ -53,8 +56,15 @@ async def _viewer(request: Request, authorization: str | None) -> Viewer:
     return await asyncio.to_thread(viewer_for, hub, principal)
 
 
-def _filter(rep: str | None, start: str | None, end: str | None, verdict: str | None, account: str | None, ids: str | None = None) -> VisitFilter:
-    return VisitFilter.parse(rep=rep, start=start, end=end, verdict=verdict, account=account, ids=ids)
+def _filter(rep: str | None, start: str | None, end: str | None, verdict: str | None, account: str | None, ids: str | None = None,
+            reviewed: str | None = None) -> VisitFilter:
+    return VisitFilter.parse(rep=rep, start=start, end=end, verdict=verdict, account=account, ids=ids, reviewed=reviewed)
+
+
+class ReviewBody(BaseModel):
+    """A review mark's optional short note (at most 500 characters)."""
+
+    note: str | None = None
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -92,12 +102,13 @@ def build_router(settings: Settings) -> APIRouter:
         verdict: str | None = Query(default=None, max_length=100, description="verified, out_of_range, suspect, none, suspicious"),
         account: str | None = Query(default=None, max_length=200, description="account id or part of its name"),
         ids: str | None = Query(default=None, max_length=20000, description="only these visit ids (live re-fetch)"),
+        reviewed: str | None = Query(default=None, max_length=5, description="true: with a current review mark; false: without (to review)"),
         limit: int = Query(default=100, ge=1, le=500),
         offset: int = Query(default=0, ge=0, le=10_000_000),
     ) -> dict[str, Any]:
         """The visit log: filtered, scope-limited, paginated, with the total count."""
         viewer = await _viewer(request, authorization)
-        f = _filter(rep, start, end, verdict, account, ids)
+        f = _filter(rep, start, end, verdict, account, ids, reviewed)
         return await asyncio.to_thread(VisitQueries(request.app.state.store, viewer).page, f, limit=limit, offset=offset)
 
     @router.get("/v1/dashboard/visits.csv")
@@ -145,6 +156,18 @@ def build_router(settings: Settings) -> APIRouter:
         viewer = await _viewer(request, authorization)
         f = _filter(rep, start, end, None, account)
         return await asyncio.to_thread(VisitQueries(request.app.state.store, viewer).funnel, f)
+
+    @router.post("/v1/dashboard/visits/{visit_id}/review")
+    async def review(visit_id: str, request: Request, body: ReviewBody | None = None,
+                     authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        """Mark a suspicious check-in reviewed (who, when, optional note); it leaves the to-review list for every manager."""
+        viewer = await _viewer(request, authorization)
+        hub = request.app.state.hub
+        note = body.note if body is not None else None
+        done = await asyncio.to_thread(mark_reviewed, hub.store, viewer, visit_id.lower(), note)
+        await asyncio.to_thread(hub.audit.record, AuditAction.CHECKIN_REVIEWED, actor=viewer.user_id, subject=done["visit_id"],
+                                table="visits", verdict=done["review"]["verdict"], note=note is not None and bool(note.strip()))
+        return done
 
     @router.get("/v1/dashboard/conflicts")
     async def conflicts(request: Request, authorization: str | None = Header(default=None),
