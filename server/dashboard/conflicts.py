@@ -41,8 +41,21 @@ def _public(viewer: Viewer, table: str, raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": raw["id"], "table": table, "row_id": raw["row_id"], "field": raw["field"], "kind": raw["kind"],
         "winner": raw["winner"], "loser": raw["loser"], "resolved": raw["resolved"], "at_ms": raw["at_ms"],
-        "restorable": restorable(viewer, table, raw) is None,
+        "restorable": restorable(viewer, table, raw) is None, "merged": merged_contribution(table, raw),
     }
+
+
+def merged_contribution(table: str, raw: dict[str, Any]) -> bool:
+    """True for an edit that lost to a delete on a counter, set or text field: its value is an operation already
+    merged into the row's cell (shown again when the row returns), not a value to write back."""
+    from fieldsync.sync.crm import CRM_SCHEMA
+
+    if raw.get("kind") != "deleted":
+        return False
+    try:
+        return CRM_SCHEMA.table(table).field(str(raw.get("field"))).rule in MERGED_RULES
+    except E.FieldSyncError:
+        return False
 
 
 def name_writers(devices: Any, viewer: Viewer, conflicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -157,10 +170,7 @@ def check_restore(store: Any, viewer: Viewer, conflict_id: int) -> tuple[str, di
 
 def restore_values(table: str, raw: dict[str, Any]) -> dict[str, Any]:
     """What a restore writes: the loser's value, except for merged rules, whose lost contribution is still in the cell."""
-    from fieldsync.sync.crm import CRM_SCHEMA
-
-    fld = CRM_SCHEMA.table(table).field(raw["field"])
-    if raw["kind"] == "deleted" and fld.rule in MERGED_RULES:
+    if merged_contribution(table, raw):
         return {}
     return {raw["field"]: raw["loser"]["value"]}
 
@@ -189,4 +199,5 @@ def brought_back(outcome: Any, row_id: str) -> bool:
     return False
 
 
-__all__ = ["brought_back", "check_restore", "name_writers", "open_conflicts", "record_conflicts", "record_labels", "restorable", "restore_job", "restore_values"]
+__all__ = ["brought_back", "check_restore", "merged_contribution", "name_writers", "open_conflicts", "record_conflicts", "record_labels",
+           "restorable", "restore_job", "restore_values"]

@@ -140,6 +140,8 @@ class VisitQueries:
         if f.ids:
             conds.append(v.c.id.in_(f.ids))
         if f.reviewed is not None:
+            if not self.viewer.team:
+                raise E.AuthError(E.FORBIDDEN, "review marks are for managers")
             marked = reviewed_clause(self.store, v)
             conds.append(marked if f.reviewed else not_(marked))
         return conds
@@ -224,7 +226,7 @@ class VisitQueries:
         out["dwell_s"] = None if hidden & {"checkin_at", "checkout_at"} else dwell_seconds(r["checkin_at"], r["checkout_at"])
         out["conflicts"] = conflicts
         review = r.get("rv_by")
-        out["review"] = None if review is None or "verdict" in hidden else shape_review(
+        out["review"] = None if review is None or "verdict" in hidden or not viewer.team else shape_review(
             viewer, review, int(r["rv_ms"]), r["rv_note"], r["rv_verdict"], bool(r["rv_current"]))
         return out
 

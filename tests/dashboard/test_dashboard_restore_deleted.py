@@ -124,7 +124,7 @@ def test_a_note_lost_to_a_delete_comes_back_with_the_row_and_extreme_values_stay
     token = team.token("mgr_east")
     history = {c["field"]: c for c in team.get(token, f"/v1/dashboard/records/leads/{lead}/conflicts").json()["conflicts"]}
     assert set(history) == {"notes", "score"} and all(c["kind"] == "deleted" for c in history.values())
-    assert history["score"]["restorable"] is False
+    assert history["score"]["restorable"] is False and history["notes"]["merged"] is True
     refused = restore(team, token, history["score"]["id"])
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "FS-3003"
     done = restore(team, token, history["notes"]["id"])

@@ -54,7 +54,7 @@ def test_marking_a_check_in_reviewed_takes_it_off_the_to_review_list(team: Team)
 
 
 def test_marking_is_refused_outside_the_scope_and_for_the_wrong_check_ins(team: Team) -> None:
-    """Another team's manager gets FS-3004; reps, one's own check-in, a verified one and a second mark get FS-3003; bad input is typed."""
+    """Another team's manager gets FS-3004; reps, one's own check-in, a verified one and a second mark get FS-3003; reps never see marks."""
     visit, verified = team.visits["rep_e2"][1], team.visits["rep_e2"][0]
     west = team.token("mgr_west")
     assert refused(mark(team, west, visit), 403, "FS-3004")
@@ -74,6 +74,8 @@ def test_marking_is_refused_outside_the_scope_and_for_the_wrong_check_ins(team: 
     assert mark(team, east, visit).status_code == 200
     assert refused(mark(team, east, visit, "again"), 403, "FS-3003")
     assert [v["review"]["note"] for v in suspicious(team, east, reviewed="true")] == [None]
+    assert [v["review"] for v in suspicious(team, rep)] == [None]  # the mark is the managers' business, not the rep's
+    assert refused(team.get(rep, "/v1/dashboard/visits", reviewed="true"), 403, "FS-3003")
 
 
 def test_a_mark_survives_a_restart_and_other_managers_of_the_visit_see_it(team: Team, live_server: Any) -> None:
