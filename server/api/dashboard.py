@@ -19,7 +19,8 @@ from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from pydantic import BaseModel
 
 from fieldsync.server.dashboard.access import Viewer, viewer_for
-from fieldsync.server.dashboard.conflicts import brought_back, check_restore, name_writers, open_conflicts, record_conflicts, record_labels, restore_job
+from fieldsync.server.dashboard.conflicts import (brought_back, check_restore, describe_records, name_writers, open_conflicts,
+                                                  record_conflicts, restore_job)
 from fieldsync.server.dashboard.day import day_view
 from fieldsync.server.dashboard.export import csv_chunks
 from fieldsync.server.dashboard.queries import VisitFilter, VisitQueries
@@ -166,7 +167,7 @@ def build_router(settings: Settings) -> APIRouter:
         note = body.note if body is not None else None
         done = await asyncio.to_thread(mark_reviewed, hub.store, viewer, visit_id.lower(), note)
         await asyncio.to_thread(hub.audit.record, AuditAction.CHECKIN_REVIEWED, actor=viewer.user_id, subject=done["visit_id"],
-                                table="visits", verdict=done["review"]["verdict"], note=note is not None and bool(note.strip()))
+                                table="visits", verdict=done["review"]["verdict"], note=done["review"]["note"] is not None)
         return done
 
     @router.get("/v1/dashboard/conflicts")
@@ -180,22 +181,7 @@ def build_router(settings: Settings) -> APIRouter:
         store = request.app.state.store
         found = await asyncio.to_thread(open_conflicts, store, viewer, tables)
         found = await asyncio.to_thread(name_writers, request.app.state.hub.devices, viewer, found)
-        visit_ids = tuple(dict.fromkeys(c["row_id"] for c in found if c["table"] == "visits"))[:500]
-        if visit_ids:
-            page = await asyncio.to_thread(VisitQueries(store, viewer).page, VisitFilter(ids=visit_ids), limit=500)
-            visits = {v["id"]: v for v in page["items"]}
-            for c in found:
-                if c["table"] == "visits":
-                    v = visits.get(c["row_id"])
-                    c["visit"] = None if v is None else {"rep_name": v["rep_name"], "account": (v["account"] or {}).get("name"),
-                                                         "planned_start": v.get("planned_start")}
-        for name in tables:
-            if name != "visits":
-                ids = tuple(dict.fromkeys(c["row_id"] for c in found if c["table"] == name))
-                labels = await asyncio.to_thread(record_labels, store, viewer, name, ids)
-                for c in found:
-                    if c["table"] == name:
-                        c["record"] = labels.get(c["row_id"])
+        found = await asyncio.to_thread(describe_records, store, viewer, found)
         return {"conflicts": found}
 
     @router.get("/v1/dashboard/records/{table}/{row_id}/conflicts")

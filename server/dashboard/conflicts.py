@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from fieldsync.server.dashboard.access import Viewer, rowset_clause
+from fieldsync.server.dashboard.queries import VisitFilter, VisitQueries
 from fieldsync.sync import errors as E
 from fieldsync.sync.change import EXISTS
 from fieldsync.sync.schema import is_uuid
@@ -143,6 +144,26 @@ def record_labels(store: Any, viewer: Viewer, table: str, ids: Sequence[str]) ->
     return out
 
 
+def describe_records(store: Any, viewer: Viewer, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Name each conflict's record (blocking): ``visit`` (rep, account, planned start) for visits, ``record``
+    (``record_labels``) for other tables; None where the viewer may not read it."""
+    visit_ids = tuple(dict.fromkeys(c["row_id"] for c in found if c["table"] == "visits"))[:500]
+    if visit_ids:
+        page = VisitQueries(store, viewer).page(VisitFilter(ids=visit_ids), limit=500)
+        visits = {v["id"]: v for v in page["items"]}
+        for c in found:
+            if c["table"] == "visits":
+                v = visits.get(c["row_id"])
+                c["visit"] = None if v is None else {"rep_name": v["rep_name"], "account": (v["account"] or {}).get("name"),
+                                                     "planned_start": v.get("planned_start")}
+    for table in dict.fromkeys(c["table"] for c in found if c["table"] != "visits"):
+        labels = record_labels(store, viewer, table, tuple(dict.fromkeys(c["row_id"] for c in found if c["table"] == table)))
+        for c in found:
+            if c["table"] == table:
+                c["record"] = labels.get(c["row_id"])
+    return found
+
+
 def load_conflict(store: Any, conflict_id: int) -> tuple[str, dict[str, Any]]:
     """``(table, conflict)`` of one conflict-history entry (blocking)."""
     t = store.t_conflicts
@@ -199,5 +220,5 @@ def brought_back(outcome: Any, row_id: str) -> bool:
     return False
 
 
-__all__ = ["brought_back", "check_restore", "merged_contribution", "name_writers", "open_conflicts", "record_conflicts", "record_labels",
+__all__ = ["brought_back", "check_restore", "describe_records", "merged_contribution", "name_writers", "open_conflicts", "record_conflicts", "record_labels",
            "restorable", "restore_job", "restore_values"]

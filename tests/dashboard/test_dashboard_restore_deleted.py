@@ -82,7 +82,7 @@ def test_an_edit_lost_to_a_delete_is_restored_with_its_row_and_reaches_both_phon
     assert entry["kind"] == "deleted" and entry["field"] == "title" and entry["restorable"] is True
     assert entry["loser"]["value"] == "Call the buyer and send the quote" and entry["winner"]["value"] is None
     assert entry["record"]["deleted"] is True
-    head = team.hub.head
+    head = team.server.app.state.store.head()
     done = restore(team, token, entry["id"])
     assert done.status_code == 200, done.text
     body = done.json()
