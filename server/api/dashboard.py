@@ -16,12 +16,16 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
+from pydantic import BaseModel
 
 from fieldsync.server.dashboard.access import Viewer, viewer_for
-from fieldsync.server.dashboard.conflicts import check_restore, name_writers, open_conflicts, record_conflicts, restore_job
+from fieldsync.server.dashboard.conflicts import (brought_back, check_restore, describe_records, name_writers, open_conflicts,
+                                                  record_conflicts, restore_job)
 from fieldsync.server.dashboard.day import day_view
 from fieldsync.server.dashboard.export import csv_chunks
 from fieldsync.server.dashboard.queries import VisitFilter, VisitQueries
+from fieldsync.server.dashboard.reviews import mark_reviewed
+from fieldsync.server.org.audit import AuditAction
 from fieldsync.server.settings import Settings
 from fieldsync.server.sync_api import bearer
 from fieldsync.sync import errors as E
@@ -53,8 +57,15 @@ async def _viewer(request: Request, authorization: str | None) -> Viewer:
     return await asyncio.to_thread(viewer_for, hub, principal)
 
 
-def _filter(rep: str | None, start: str | None, end: str | None, verdict: str | None, account: str | None, ids: str | None = None) -> VisitFilter:
-    return VisitFilter.parse(rep=rep, start=start, end=end, verdict=verdict, account=account, ids=ids)
+def _filter(rep: str | None, start: str | None, end: str | None, verdict: str | None, account: str | None, ids: str | None = None,
+            reviewed: str | None = None) -> VisitFilter:
+    return VisitFilter.parse(rep=rep, start=start, end=end, verdict=verdict, account=account, ids=ids, reviewed=reviewed)
+
+
+class ReviewBody(BaseModel):
+    """A review mark's optional short note (at most 500 characters)."""
+
+    note: str | None = None
 
 
 def build_router(settings: Settings) -> APIRouter:
@@ -92,12 +103,13 @@ def build_router(settings: Settings) -> APIRouter:
         verdict: str | None = Query(default=None, max_length=100, description="verified, out_of_range, suspect, none, suspicious"),
         account: str | None = Query(default=None, max_length=200, description="account id or part of its name"),
         ids: str | None = Query(default=None, max_length=20000, description="only these visit ids (live re-fetch)"),
+        reviewed: str | None = Query(default=None, max_length=5, description="true: with a current review mark; false: without (to review)"),
         limit: int = Query(default=100, ge=1, le=500),
         offset: int = Query(default=0, ge=0, le=10_000_000),
     ) -> dict[str, Any]:
         """The visit log: filtered, scope-limited, paginated, with the total count."""
         viewer = await _viewer(request, authorization)
-        f = _filter(rep, start, end, verdict, account, ids)
+        f = _filter(rep, start, end, verdict, account, ids, reviewed)
         return await asyncio.to_thread(VisitQueries(request.app.state.store, viewer).page, f, limit=limit, offset=offset)
 
     @router.get("/v1/dashboard/visits.csv")
@@ -146,24 +158,30 @@ def build_router(settings: Settings) -> APIRouter:
         f = _filter(rep, start, end, None, account)
         return await asyncio.to_thread(VisitQueries(request.app.state.store, viewer).funnel, f)
 
+    @router.post("/v1/dashboard/visits/{visit_id}/review")
+    async def review(visit_id: str, request: Request, body: ReviewBody | None = None,
+                     authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        """Mark a suspicious check-in reviewed (who, when, optional note); it leaves the to-review list for every manager."""
+        viewer = await _viewer(request, authorization)
+        hub = request.app.state.hub
+        note = body.note if body is not None else None
+        done = await asyncio.to_thread(mark_reviewed, hub.store, viewer, visit_id.lower(), note)
+        await asyncio.to_thread(hub.audit.record, AuditAction.CHECKIN_REVIEWED, actor=viewer.user_id, subject=done["visit_id"],
+                                table="visits", verdict=done["review"]["verdict"], note=done["review"]["note"] is not None)
+        return done
+
     @router.get("/v1/dashboard/conflicts")
     async def conflicts(request: Request, authorization: str | None = Header(default=None),
-                        table: str = Query(default="visits", max_length=32)) -> dict[str, Any]:
+                        table: str = Query(default="visits", max_length=200, description="a table, or several comma-separated")) -> dict[str, Any]:
         """Unresolved conflicts of records in the user's read scope, newest first."""
         viewer = await _viewer(request, authorization)
-        if table not in TABLES:
+        tables = tuple(dict.fromkeys(x for x in table.split(",") if x))
+        if not tables or any(x not in TABLES for x in tables):
             raise E.ValidationError(E.UNKNOWN_TABLE)
         store = request.app.state.store
-        found = await asyncio.to_thread(open_conflicts, store, viewer, table)
+        found = await asyncio.to_thread(open_conflicts, store, viewer, tables)
         found = await asyncio.to_thread(name_writers, request.app.state.hub.devices, viewer, found)
-        if table == "visits" and found:
-            ids = tuple(dict.fromkeys(c["row_id"] for c in found))[:500]
-            page = await asyncio.to_thread(VisitQueries(store, viewer).page, VisitFilter(ids=ids), limit=500)
-            visits = {v["id"]: v for v in page["items"]}
-            for c in found:
-                v = visits.get(c["row_id"])
-                c["visit"] = None if v is None else {"rep_name": v["rep_name"], "account": (v["account"] or {}).get("name"),
-                                                     "planned_start": v.get("planned_start")}
+        found = await asyncio.to_thread(describe_records, store, viewer, found)
         return {"conflicts": found}
 
     @router.get("/v1/dashboard/records/{table}/{row_id}/conflicts")
@@ -184,8 +202,9 @@ def build_router(settings: Settings) -> APIRouter:
             raise E.AuthError(E.OUT_OF_SCOPE, "no such conflict in your scope")
         table, raw = await asyncio.to_thread(check_restore, hub.store, viewer, conflict_id)
         outcome = await hub.write(restore_job(hub.store, table, raw))
+        revived = brought_back(outcome, raw["row_id"])
         return {"restored": True, "table": table, "row_id": raw["row_id"], "field": raw["field"], "value": raw["loser"]["value"],
-                "seq": outcome.ack.get("seq")}
+                "kind": raw["kind"], "row_restored": revived, "seq": outcome.ack.get("seq")}
 
     return router
 

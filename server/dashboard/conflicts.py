@@ -6,33 +6,57 @@ SQL like the visit log. Restoring writes the loser's value back through
 ``Hub.write`` (``SqlChangeStore.server_write``): it is a new change by the
 server, later than everything the record has seen, so it wins under
 last-writer-wins and ``server_wins`` and syncs to every device holding the
-record. Evidence (``first_write_wins``), ``max``/``min`` fields and
-server-only fields cannot be restored this way -- by design nobody rewrites
-them -- and neither can an update that lost to a delete; those are refused
-with a typed error.
+record.
+
+An entry of kind ``deleted`` (an edit that lost to a concurrent delete on a
+delete-wins table) is restored the same way with ``restore=True``: one server
+write that first brings the row back (an existence change to the next odd
+causal length) and then writes the lost value at that length. For counters,
+sets and text the lost contribution is still merged into the row's cell, so
+bringing the row back is the restore. Evidence (``first_write_wins``),
+``max``/``min`` fields and server-only fields cannot be restored this way --
+by design nobody rewrites them -- and are refused with a typed error.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
 
 from fieldsync.server.dashboard.access import Viewer, rowset_clause
+from fieldsync.server.dashboard.queries import VisitFilter, VisitQueries
 from fieldsync.sync import errors as E
+from fieldsync.sync.change import EXISTS
 from fieldsync.sync.schema import is_uuid
 
 RESTORABLE_RULES = frozenset({"lww", "server_wins"})
+MERGED_RULES = frozenset({"counter", "add_wins_set", "text"})  # a lost contribution stays merged in the cell
 MAX_OPEN = 200
+LABEL_FIELDS = {"accounts": "name", "contacts": "name", "leads": "name", "opportunities": "name", "tasks": "title"}
 
 
 def _public(viewer: Viewer, table: str, raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": raw["id"], "table": table, "row_id": raw["row_id"], "field": raw["field"], "kind": raw["kind"],
         "winner": raw["winner"], "loser": raw["loser"], "resolved": raw["resolved"], "at_ms": raw["at_ms"],
-        "restorable": restorable(viewer, table, raw) is None,
+        "restorable": restorable(viewer, table, raw) is None, "merged": merged_contribution(table, raw),
     }
+
+
+def merged_contribution(table: str, raw: dict[str, Any]) -> bool:
+    """True for an edit that lost to a delete on a counter, set or text field: its value is an operation already
+    merged into the row's cell (shown again when the row returns), not a value to write back."""
+    from fieldsync.sync.crm import CRM_SCHEMA
+
+    if raw.get("kind") != "deleted":
+        return False
+    try:
+        return CRM_SCHEMA.table(table).field(str(raw.get("field"))).rule in MERGED_RULES
+    except E.FieldSyncError:
+        return False
 
 
 def name_writers(devices: Any, viewer: Viewer, conflicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -52,13 +76,15 @@ def restorable(viewer: Viewer, table: str, raw: dict[str, Any]) -> str | None:
     """Why a conflict cannot be restored (None: it can)."""
     from fieldsync.sync.crm import CRM_SCHEMA
 
-    if raw.get("kind") != "value":
-        return "an update that lost to a delete cannot be restored here"
+    kind = raw.get("kind")
+    if kind not in ("value", "deleted"):
+        return "unknown kind of conflict"
     try:
         fld = CRM_SCHEMA.table(table).field(str(raw.get("field")))
     except E.FieldSyncError:
         return "unknown field"
-    if fld.server_only or fld.rule not in RESTORABLE_RULES:
+    allowed = RESTORABLE_RULES | MERGED_RULES if kind == "deleted" else RESTORABLE_RULES
+    if fld.server_only or fld.rule not in allowed:
         return "this field keeps its first or extreme value by design"
     if raw.get("resolved"):
         return "already restored"
@@ -77,22 +103,65 @@ def record_conflicts(store: Any, viewer: Viewer, table: str, row_id: str) -> lis
     return [_public(viewer, table, {**c, "row_id": row_id}) for c in found]
 
 
-def open_conflicts(store: Any, viewer: Viewer, table: str = "visits", *, limit: int = MAX_OPEN) -> list[dict[str, Any]]:
-    """Unresolved conflicts of records in the viewer's read scope, newest first (blocking)."""
+def open_conflicts(store: Any, viewer: Viewer, table: str | Sequence[str] = "visits", *, limit: int = MAX_OPEN) -> list[dict[str, Any]]:
+    """Unresolved conflicts of records in the viewer's read scope, in one or several tables, newest first (blocking)."""
+    tables = (table,) if isinstance(table, str) else tuple(table)
     t = store.t_conflicts
-    cond = rowset_clause(t, viewer.rowset(table), row_id="row_id")
-    if table == "visits" and not viewer.team:
-        cond = t.c.owner_id == viewer.user_id
-    query = (select(t.c.id, t.c.row_id, t.c.body, t.c.resolved, t.c.committed_ms)
-             .where(t.c.tbl == table, t.c.resolved.is_(False), cond).order_by(t.c.id.desc()).limit(limit))
-    hidden = viewer.hidden(table)
     out = []
     with store.engine.connect() as conn:
-        for cid, row_id, body, resolved, at_ms in conn.execute(query):
-            raw = {"id": cid, "row_id": row_id, **json.loads(body), "resolved": bool(resolved), "at_ms": at_ms}
-            if raw["field"] not in hidden:
-                out.append(_public(viewer, table, raw))
+        for name in tables:
+            cond = rowset_clause(t, viewer.rowset(name), row_id="row_id")
+            if name == "visits" and not viewer.team:
+                cond = t.c.owner_id == viewer.user_id
+            query = (select(t.c.id, t.c.row_id, t.c.body, t.c.resolved, t.c.committed_ms)
+                     .where(t.c.tbl == name, t.c.resolved.is_(False), cond).order_by(t.c.id.desc()).limit(limit))
+            hidden = viewer.hidden(name)
+            for cid, row_id, body, resolved, at_ms in conn.execute(query):
+                raw = {"id": cid, "row_id": row_id, **json.loads(body), "resolved": bool(resolved), "at_ms": at_ms}
+                if raw["field"] not in hidden:
+                    out.append(_public(viewer, name, raw))
+    out.sort(key=lambda c: c["id"], reverse=True)
+    return out[:limit]
+
+
+def record_labels(store: Any, viewer: Viewer, table: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{id: {"label", "deleted"}}`` for records of a non-visit table the viewer may read (blocking).
+
+    ``label`` is the record's name (a task's title), None when the role hides it;
+    ``deleted`` says the row is deleted now (an edit of it may have lost to that delete).
+    """
+    column = LABEL_FIELDS.get(table)
+    if column is None or not ids:
+        return {}
+    t = store.rows[table]
+    hidden = viewer.hidden(table)
+    out: dict[str, dict[str, Any]] = {}
+    with store.engine.connect() as conn:
+        query = select(t.c.id, t.c[column], t.c._cl, t.c.owner_id, t.c.department_id).where(t.c.id.in_(list(ids)[:MAX_OPEN]))
+        for row_id, label, cl, owner, dept in conn.execute(query):
+            if viewer.reads(table, row_id, owner, dept):
+                out[row_id] = {"label": None if column in hidden else label, "deleted": cl % 2 == 0}
     return out
+
+
+def describe_records(store: Any, viewer: Viewer, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Name each conflict's record (blocking): ``visit`` (rep, account, planned start) for visits, ``record``
+    (``record_labels``) for other tables; None where the viewer may not read it."""
+    visit_ids = tuple(dict.fromkeys(c["row_id"] for c in found if c["table"] == "visits"))[:500]
+    if visit_ids:
+        page = VisitQueries(store, viewer).page(VisitFilter(ids=visit_ids), limit=500)
+        visits = {v["id"]: v for v in page["items"]}
+        for c in found:
+            if c["table"] == "visits":
+                v = visits.get(c["row_id"])
+                c["visit"] = None if v is None else {"rep_name": v["rep_name"], "account": (v["account"] or {}).get("name"),
+                                                     "planned_start": v.get("planned_start")}
+    for table in dict.fromkeys(c["table"] for c in found if c["table"] != "visits"):
+        labels = record_labels(store, viewer, table, tuple(dict.fromkeys(c["row_id"] for c in found if c["table"] == table)))
+        for c in found:
+            if c["table"] == table:
+                c["record"] = labels.get(c["row_id"])
+    return found
 
 
 def load_conflict(store: Any, conflict_id: int) -> tuple[str, dict[str, Any]]:
@@ -120,11 +189,21 @@ def check_restore(store: Any, viewer: Viewer, conflict_id: int) -> tuple[str, di
     return table, raw
 
 
+def restore_values(table: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """What a restore writes: the loser's value, except for merged rules, whose lost contribution is still in the cell."""
+    if merged_contribution(table, raw):
+        return {}
+    return {raw["field"]: raw["loser"]["value"]}
+
+
 def restore_job(store: Any, table: str, raw: dict[str, Any]) -> Any:
-    """The writer-thread job: write the loser's value back as the server, then mark the entry resolved."""
+    """The writer-thread job: write the loser's value back as the server, then mark the entry resolved.
+
+    For an edit that lost to a delete, the same server write first brings the row back.
+    """
 
     def job() -> Any:
-        outcome = store.server_write(table, raw["row_id"], {raw["field"]: raw["loser"]["value"]})
+        outcome = store.server_write(table, raw["row_id"], restore_values(table, raw), restore=raw["kind"] == "deleted")
         t = store.t_conflicts
         with store.engine.begin() as conn:
             conn.execute(update(t).where(t.c.id == raw["id"]).values(resolved=True))
@@ -133,4 +212,13 @@ def restore_job(store: Any, table: str, raw: dict[str, Any]) -> Any:
     return job
 
 
-__all__ = ["check_restore", "name_writers", "open_conflicts", "record_conflicts", "restorable", "restore_job"]
+def brought_back(outcome: Any, row_id: str) -> bool:
+    """Whether a restore's write brought its row back (it logged an existence change for the row)."""
+    for entry in outcome.entries:
+        if entry.row_id == row_id and any(ch.get("f") == EXISTS for ch in entry.changes()):
+            return True
+    return False
+
+
+__all__ = ["brought_back", "check_restore", "describe_records", "merged_contribution", "name_writers", "open_conflicts", "record_conflicts", "record_labels",
+           "restorable", "restore_job", "restore_values"]

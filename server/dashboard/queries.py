@@ -14,7 +14,8 @@ comparisons that use the index.
 
 Rows leave through ``shape_visit``: the account's name and location only when
 the viewer may read that account, hidden fields removed, the rep's display
-name, dwell time and the count of unresolved conflicts added.
+name, dwell time, the count of unresolved conflicts and the review mark
+(``reviews.py``, joined from ``visit_reviews`` on its primary key) added.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, not_, or_, select
 
 from fieldsync.server.dashboard.access import Viewer
+from fieldsync.server.dashboard.reviews import SUSPICIOUS, current, reviewed_clause, reviews_table, shape_review
 from fieldsync.sync import errors as E
 from fieldsync.sync.schema import format_timestamp, is_uuid
 
 MAX_LIMIT = 500
-SUSPICIOUS = ("out_of_range", "suspect")
 VERDICTS = ("verified", "out_of_range", "suspect", "none")
 VISIT_FIELDS = (
     "account_id", "rep_id", "plan_id", "sequence", "planned_start", "planned_end", "status", "checkin_at", "checkin_lat",
@@ -55,7 +56,7 @@ def parse_time(text: str | None, name: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class VisitFilter:
-    """The page's filters: reps, time range ``[start, end)``, verdicts, account (id or name fragment)."""
+    """The page's filters: reps, time range ``[start, end)``, verdicts, account (id or name fragment), review mark."""
 
     reps: tuple[str, ...] = ()
     start: str | None = None
@@ -63,10 +64,11 @@ class VisitFilter:
     verdicts: tuple[str, ...] = ()
     account: str | None = None
     ids: tuple[str, ...] = ()
+    reviewed: bool | None = None
 
     @classmethod
     def parse(cls, *, rep: str | None = None, start: str | None = None, end: str | None = None, verdict: str | None = None,
-              account: str | None = None, ids: str | None = None) -> VisitFilter:
+              account: str | None = None, ids: str | None = None, reviewed: str | None = None) -> VisitFilter:
         reps = tuple(r for r in (rep or "").split(",") if r)
         for r in reps:
             if not is_uuid(r):
@@ -83,7 +85,11 @@ class VisitFilter:
         acct = (account or "").strip() or None
         if acct is not None and len(acct) > 200:
             raise E.ValidationError(E.VALUE_TOO_LARGE, "account filter is too long")
-        return cls(reps, parse_time(start, "start"), parse_time(end, "end"), verdicts, acct, id_list)
+        flag = (reviewed or "").strip().lower()
+        if flag not in ("", "true", "false"):
+            raise E.ValidationError(E.WRONG_TYPE, "reviewed must be true or false")
+        mark = None if flag == "" else flag == "true"
+        return cls(reps, parse_time(start, "start"), parse_time(end, "end"), verdicts, acct, id_list, mark)
 
 
 class VisitQueries:
@@ -115,7 +121,7 @@ class VisitQueries:
                 unplanned.append(v.c.checkin_at < f.end)
             conds.append(or_(and_(*planned), and_(*unplanned)))
         hidden = self.viewer.hidden("visits")
-        if f.verdicts and "verdict" in hidden:
+        if (f.verdicts or f.reviewed is not None) and "verdict" in hidden:
             raise E.AuthError(E.HIDDEN_FIELD, "visits.verdict is hidden from your role")
         if f.account is not None and not is_uuid(f.account) and "name" in self.viewer.hidden("accounts"):
             raise E.AuthError(E.HIDDEN_FIELD, "accounts.name is hidden from your role")
@@ -133,6 +139,11 @@ class VisitQueries:
                 conds.append(v.c.account_id.in_(select(a.c.id).where(a.c.name.like(pattern, escape="\\"))))
         if f.ids:
             conds.append(v.c.id.in_(f.ids))
+        if f.reviewed is not None:
+            if not self.viewer.team:
+                raise E.AuthError(E.FORBIDDEN, "review marks are for managers")
+            marked = reviewed_clause(self.store, v)
+            conds.append(marked if f.reviewed else not_(marked))
         return conds
 
     def check(self, f: VisitFilter) -> None:
@@ -140,10 +151,13 @@ class VisitQueries:
         self._where(f)
 
     def _select(self) -> Select[Any]:
-        v, a = self.v, self.a
+        v, a, r = self.v, self.a, reviews_table(self.store)
         cols = [v.c.id, *(v.c[name] for name in VISIT_FIELDS), a.c.name.label("a_name"), a.c.lat.label("a_lat"),
-                a.c.lon.label("a_lon"), a.c.datum.label("a_datum"), a.c.owner_id.label("a_owner"), a.c.department_id.label("a_dept")]
-        return select(*cols).select_from(v.outerjoin(a, a.c.id == v.c.account_id))
+                a.c.lon.label("a_lon"), a.c.datum.label("a_datum"), a.c.owner_id.label("a_owner"), a.c.department_id.label("a_dept"),
+                r.c.reviewer_id.label("rv_by"), r.c.reviewed_ms.label("rv_ms"), r.c.note.label("rv_note"),
+                r.c.verdict.label("rv_verdict"), case((current(r, v), 1), else_=0).label("rv_current")]
+        joined = v.outerjoin(a, a.c.id == v.c.account_id).outerjoin(r, r.c.visit_id == v.c.id)
+        return select(*cols).select_from(joined)
 
     def _order(self) -> list[Any]:
         v = self.v
@@ -211,6 +225,9 @@ class VisitQueries:
             out["account"] = None
         out["dwell_s"] = None if hidden & {"checkin_at", "checkout_at"} else dwell_seconds(r["checkin_at"], r["checkout_at"])
         out["conflicts"] = conflicts
+        review = r.get("rv_by")
+        out["review"] = None if review is None or "verdict" in hidden or not viewer.team else shape_review(
+            viewer, review, int(r["rv_ms"]), r["rv_note"], r["rv_verdict"], bool(r["rv_current"]))
         return out
 
     # --- the funnel -------------------------------------------------------------------

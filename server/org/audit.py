@@ -35,6 +35,7 @@ class AuditAction(str, enum.Enum):
     USER_DISABLED = "user_disabled"
     ERASURE = "erasure"
     TOKEN_ISSUED = "token_issued"
+    CHECKIN_REVIEWED = "checkin_reviewed"
 
 
 def pseudonym(user_id: str) -> str:

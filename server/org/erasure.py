@@ -14,7 +14,7 @@ Two kinds of person live in FieldSync:
   rows they owned to a successor (their manager by default) as server writes so
   devices are re-scoped, replaces their id by a pseudonymous UUID in rows that
   name them (``rep_id``, ``assignee_id``), in the change log, conflicts, batches,
-  device registry and audit log, and deletes their account (login, name,
+  review marks they made, device registry and audit log, and deletes their account (login, name,
   password hash, second factor). The audit log keeps "pseudonym X was erased
   by admin Y", nothing that identifies them.
 
@@ -89,7 +89,7 @@ class Eraser:
     def _erase(self, targets: Sequence[tuple[str, str]]) -> BatchOutcome:
         s = self.store
         ch, cf, er = s.t_changes, s.t_conflicts, s.metadata.tables["sync_erased"]
-        teams = s.metadata.tables["org_teams"]
+        teams, reviews = s.metadata.tables["org_teams"], s.metadata.tables["visit_reviews"]
         entries: list[LogEntry] = []
         with s._write() as conn:
             seq = s._head(conn)
@@ -102,6 +102,8 @@ class Eraser:
                 conn.execute(delete(ch).where(ch.c.tbl == table, ch.c.row_id == row_id))
                 conn.execute(delete(cf).where(cf.c.tbl == table, cf.c.row_id == row_id))
                 conn.execute(delete(teams).where(teams.c.tbl == table, teams.c.row_id == row_id))
+                if table == "visits":
+                    conn.execute(delete(reviews).where(reviews.c.visit_id == row_id))
                 if conn.execute(select(er.c.seq).where(er.c.tbl == table, er.c.row_id == row_id)).first() is not None:
                     continue
                 seq += 1
@@ -165,6 +167,8 @@ class Eraser:
             conn.execute(update(cf).where(cf.c.owner_id == user_id).values(owner_id=pseudo))
             conn.execute(update(cf).where(cf.c.body.like(like)).values(body=func.replace(cf.c.body, user_id, pseudo)))
             conn.execute(update(b).where(b.c.user_id == user_id).values(user_id=pseudo))
+            reviews = s.metadata.tables["visit_reviews"]
+            conn.execute(update(reviews).where(reviews.c.reviewer_id == user_id).values(reviewer_id=pseudo))
             for t in s.rows.values():
                 conn.execute(update(t).where(t.c._state.like(like)).values(_state=func.replace(t.c._state, user_id, pseudo)))
             conn.execute(update(dev).where(dev.c.user_id == user_id).values(user_id=pseudo, label="erased", scope=None))

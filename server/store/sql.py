@@ -273,9 +273,16 @@ class SqlChangeStore:
             ws.flush()
         return BatchOutcome({"seq": str(merged.seq)}, merged.entries, merged.conflicts)
 
-    def server_write(self, table: str, row_id: str, values: dict[str, Any]) -> BatchOutcome:
-        """Write ``values`` into a row as the server (OCR results, verdicts, restores)."""
-        from fieldsync.sync.writes import update_changes
+    def server_write(self, table: str, row_id: str, values: dict[str, Any], *, restore: bool = False) -> BatchOutcome:
+        """Write ``values`` into a row as the server (OCR results, verdicts, restores).
+
+        ``restore=True`` first brings a deleted row back (an existence change to
+        the next odd causal length, as ``Replica.restore`` does) and writes the
+        values at that length, all in one write; on a row that exists it is a
+        plain write.
+        """
+        from fieldsync.sync.merge import merge_row
+        from fieldsync.sync.writes import restore_changes, update_changes
 
         declared = self.schema.table(table)
         with self._write() as conn:
@@ -284,7 +291,11 @@ class SqlChangeStore:
             state = ws.states[(table, row_id)]
             if state is not None:
                 self._server_clock.observe(state.max_hlc)
-            changes = update_changes(declared, state, row_id, values, clock=self._server_clock, allow_server_only=True)
+            revive: list[Change] = []
+            if restore and state is not None and state.cl and not state.exists:
+                revive = restore_changes(declared, state, clock=self._server_clock)
+                state = merge_row(declared, state, revive).state
+            changes = revive + update_changes(declared, state, row_id, values, clock=self._server_clock, allow_server_only=True)
             merged = ws.merge(changes, None)
             ws.flush()
         return BatchOutcome({"seq": str(merged.seq)}, merged.entries, merged.conflicts)

@@ -22,7 +22,8 @@ Bookkeeping tables:
 ``sync_changes.moved_from`` is ``[owner, department]`` (JSON) on the entries of
 a write that changed a row's owner or department: the feed evicts the row from
 devices that lose it and sends it whole to devices that gain it. The
-organisation tables (``fieldsync.server.org.tables``) share this metadata.
+organisation tables (``fieldsync.server.org.tables``) and the dashboard's
+server-side tables (``fieldsync.server.dashboard.tables``) share this metadata.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
+from fieldsync.server.dashboard.tables import add_dashboard_tables
 from fieldsync.server.org.tables import add_org_tables
 from fieldsync.sync.schema import FieldType, Schema
 from fieldsync.sync.schema import Table as Declared
@@ -128,6 +130,7 @@ def build_metadata(schema: Schema) -> tuple[MetaData, dict[str, Table]]:
         Index("ix_sync_conflicts_row", "tbl", "row_id"),
     )
     add_org_tables(metadata)
+    add_dashboard_tables(metadata)
     return metadata, rows
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,58 @@ def test_conflict_restore_reaches_the_reps_device(page: Any, team: Team, tmp_pat
         page.click("#suspicious-body button.show-day")
         expect(page.locator("#map rect.actual[data-verdict=out_of_range]")).to_have_count(1)
         assert page.locator("#f-rep").input_value() == team.user["rep_e2"]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_manager_marks_a_suspicious_check_in_reviewed(page: Any, team: Team, artifacts: Path) -> None:
+    """Marking a suspicious check-in reviewed with a note takes it off the list; "show reviewed" brings it back with who and the note."""
+    visit = team.visits["rep_e2"][1]
+    note = "Called the buyer: they met at the warehouse"
+    manager_page(page, team, hash_="&tab=review")
+    listed = page.locator(f'#suspicious-body tr[data-visit-id="{visit}"]')
+    listed.locator("button.mark-reviewed").click()
+    expect(page.locator("#review-dialog")).to_be_visible()
+    page.fill("#review-note", note)
+    page.click("#review-submit")
+    expect(listed).to_have_count(0)
+    expect(page.locator("#suspicious-body")).to_contain_text("No suspicious check-ins left to review.")
+    assert page.evaluate("document.activeElement.id") == "show-reviewed"
+    page.check("#show-reviewed")
+    marked = page.locator(f'#suspicious-body tr[data-visit-id="{visit}"][data-reviewed=true] td.review')
+    expect(marked).to_contain_text("Reviewed by 李静 Li Jing")
+    expect(marked).to_contain_text(note)
+    expect(marked.locator("button.mark-reviewed")).to_have_count(0)
+    page.screenshot(path=str(artifacts / "dashboard-reviewed.png"), full_page=True)
+
+
+def test_an_edit_lost_to_a_delete_is_restored_from_the_page(page: Any, team: Team, tmp_path: Path, artifacts: Path) -> None:
+    """The Review tab lists a task edit that lost to a deletion; restoring it from the history brings the task back on the rep's phone."""
+    task = str(uuid.uuid4())
+    team.write("tasks", task, {"title": "Call the buyer", "status": "open", "owner_id": team.user["rep_e1"], "department_id": team.dept["east"]})
+    a, b = Phone(team, tmp_path, "rep_e1"), Phone(team, tmp_path, "rep_e1")
+    try:
+        a.replica.delete("tasks", task)
+        b.replica.update("tasks", task, {"title": "Call the buyer and send the quote"})
+        a.sync()
+        b.sync()
+        a.sync()
+        assert a.replica.get("tasks", task) is None
+        manager_page(page, team, hash_="&tab=review")
+        entry = page.locator("#open-conflicts li[data-kind=deleted]")
+        expect(entry).to_contain_text("Task \u201cCall the buyer and send the quote\u201d (deleted)")
+        entry.locator("button").click()
+        restore = page.locator("#history[open] li[data-kind=deleted] button.restore")
+        expect(restore).to_have_text("Restore the record with this value")
+        page.screenshot(path=str(artifacts / "dashboard-restore-deleted.png"))
+        restore.click()
+        page.wait_for_selector("#history-status:has-text('Record restored: title = Call the buyer and send the quote')")
+        a.sync()
+        record = a.replica.get("tasks", task)
+        assert record is not None and record["title"] == "Call the buyer and send the quote"
+        page.keyboard.press("Escape")
+        expect(page.locator("#open-conflicts li[data-kind=deleted]")).to_have_count(0)
     finally:
         a.close()
         b.close()

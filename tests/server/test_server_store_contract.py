@@ -146,6 +146,25 @@ def test_server_write_reaches_server_only_fields(store: SqlChangeStore) -> None:
     assert loads_state(store.row_states("visits", [row])[row]).values()["verdict"] == "verified"
 
 
+def test_server_restore_write_brings_a_deleted_row_back_with_the_value(store: SqlChangeStore) -> None:
+    """``server_write(restore=True)`` on a deleted row logs one record: the next odd causal length, then the value at it."""
+    row = str(uuid.uuid4())
+    created = Change("tasks", row, "title", "Call", pack(1000, 0), "dev-a", 1)
+    deleted = Change("tasks", row, "_cl", str(pack(1000, 0)), pack(2000, 0), "dev-a", 2)
+    store.apply_batch(ME, "b1", "d1", [created], [], 1)
+    store.apply_batch(ME, "b2", "d2", [deleted], [], 1)
+    assert not loads_state(store.row_states("tasks", [row])[row]).exists
+    with pytest.raises(E.ValidationError):
+        store.server_write("tasks", row, {"title": "Call back"})
+    out = store.server_write("tasks", row, {"title": "Call back"}, restore=True)
+    [entry] = out.entries
+    assert [(c["f"], c["c"]) for c in entry.changes()] == [("_cl", 3), ("title", 3)]
+    state = loads_state(store.row_states("tasks", [row])[row])
+    assert state.exists and state.cl == 3 and state.values()["title"] == "Call back"
+    again = store.server_write("tasks", row, {"title": "Call back today"}, restore=True)  # a live row: a plain write
+    assert [c["f"] for e in again.entries for c in e.changes()] == ["title"]
+
+
 def test_store_survives_reopen(store_url: str) -> None:
     """Committed batches are durable across closing and reopening the store."""
     row = str(uuid.uuid4())

@@ -190,21 +190,52 @@ function stopText(s) {
 }
 
 // --- review: suspicious check-ins and open conflicts ----------------------------------------------------------------
+const CONFLICT_TABLES = "visits,accounts,contacts,leads,opportunities,tasks";
+
+function reviewCell(v) {
+  const td = cell("", "review");
+  const r = v.review;
+  if (r) {
+    const span = document.createElement("span");
+    span.className = r.current ? "reviewed-mark" : "muted";
+    span.textContent = t(r.current ? "reviewedBy" : "reviewedBefore", { name: r.by_name || r.by, at: fmtDateTime(r.at) });
+    td.append(span);
+    if (r.note) {
+      const note = document.createElement("small");
+      note.className = "review-note";
+      note.textContent = r.note;
+      td.append(note);
+    }
+  }
+  if ((!r || !r.current) && state.me.team && v.rep_id !== state.me.user) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "ghost small mark-reviewed";
+    b.textContent = t("markReviewed");
+    b.addEventListener("click", () => openReview(v, b));
+    td.append(b);
+  }
+  return td;
+}
+
 async function loadReview() {
   const f = { ...filters(), verdict: "suspicious" };
+  if (state.me.team && !$("show-reviewed").checked) f.reviewed = "false";
+  $("show-reviewed").closest("label").hidden = !state.me.team;
   const [page, open] = await Promise.all([
     state.session.get("/v1/dashboard/visits", { ...f, limit: 500 }),
-    state.session.get("/v1/dashboard/conflicts"),
+    state.session.get("/v1/dashboard/conflicts", { table: CONFLICT_TABLES }),
   ]);
   const body = $("suspicious-body");
   body.replaceChildren(...page.items.map((v) => {
     const tr = document.createElement("tr");
     tr.dataset.visitId = v.id;
+    tr.dataset.reviewed = String(Boolean(v.review && v.review.current));
     const th = document.createElement("th");
     th.scope = "row";
     th.textContent = v.rep_name || v.rep_id;
     tr.append(th, cell(v.account ? v.account.name : ""), cell(fmtDateTime(v.checkin_at)), cell(fmtDist(v.distance_m)),
-              cell(verdictText(v.verdict)), cell((v.verdict_reasons || []).map(reasonText).join(", ")));
+              cell(verdictText(v.verdict)), cell((v.verdict_reasons || []).map(reasonText).join(", ")), reviewCell(v));
     const go = cell("");
     const b = document.createElement("button");
     b.type = "button";
@@ -222,8 +253,8 @@ async function loadReview() {
   }));
   if (!page.items.length) {
     const tr = document.createElement("tr");
-    const td = cell(t("noSuspicious"));
-    td.colSpan = 7;
+    const td = cell(t(f.reviewed === "false" ? "noToReview" : "noSuspicious"));
+    td.colSpan = 8;
     tr.append(td);
     body.append(tr);
   }
@@ -231,9 +262,8 @@ async function loadReview() {
   list.replaceChildren(...open.conflicts.map((c) => {
     const li = document.createElement("li");
     li.dataset.conflictId = c.id;
-    const what = c.visit ? `${c.visit.rep_name || ""} \u00b7 ${c.visit.account || ""} \u00b7 ${fmtDateTime(c.visit.planned_start)}`
-                         : t("record", { id: c.row_id.slice(0, 8) });
-    li.append(`${what} \u00b7 ${c.field}: ${t("kept")} \u201c${show(c.winner.value)}\u201d, ${t("lost")} \u201c${show(c.loser.value)}\u201d `);
+    li.dataset.kind = c.kind;
+    li.append(`${conflictRecord(c)} \u00b7 ${conflictText(c)} `);
     const b = document.createElement("button");
     b.type = "button";
     b.className = "ghost small";
@@ -247,6 +277,59 @@ async function loadReview() {
     li.textContent = t("noConflicts");
     list.append(li);
   }
+}
+
+function conflictRecord(c) {
+  if (c.visit) return `${c.visit.rep_name || ""} \u00b7 ${c.visit.account || ""} \u00b7 ${fmtDateTime(c.visit.planned_start)}`;
+  const r = c.record;
+  const name = r && r.label ? `\u201c${r.label}\u201d` : t("record", { id: c.row_id.slice(0, 8) });
+  const kind = c.table === "visits" ? "" : `${t(`tbl_${c.table}`)} `;
+  return `${kind}${name}${r && r.deleted ? ` (${t("deletedNow")})` : ""}`;
+}
+
+// One conflict as a sentence: the value kept and the value lost, or an edit that lost to a deletion.
+function conflictText(c, withWho = false) {
+  const by = (side) => (withWho ? ` (${who(side)})` : "");
+  if (c.kind === "deleted") {
+    return c.merged ? `${c.field}: ${t("editLostToDelete")}${by(c.loser)}`
+                    : `${c.field}: ${t("lostToDelete")} \u201c${show(c.loser.value)}\u201d${by(c.loser)}`;
+  }
+  return `${c.field}: ${t("kept")} \u201c${show(c.winner.value)}\u201d${by(c.winner)}; ${t("lost")} \u201c${show(c.loser.value)}\u201d${by(c.loser)}`;
+}
+
+function openReview(v, opener) {
+  const dialog = $("review-dialog");
+  dialog.visit = v;
+  dialog.returnFocusTo = opener;
+  dialog.returnRow = opener.closest("tr");
+  $("review-visit").textContent = [v.rep_name || v.rep_id, v.account ? v.account.name : "", fmtDateTime(v.checkin_at),
+                                    (v.verdict_reasons || []).map(reasonText).join(", ")].filter(Boolean).join(" \u00b7 ");
+  $("review-note").value = "";
+  $("review-error").textContent = "";
+  $("review-submit").disabled = false;
+  dialog.showModal();
+  $("review-note").focus();
+}
+
+async function onReviewSubmit(event) {
+  event.preventDefault();
+  const dialog = $("review-dialog");
+  const v = dialog.visit;
+  $("review-submit").disabled = true;
+  try {
+    await state.session.post(`/v1/dashboard/visits/${v.id}/review`, { note: $("review-note").value.trim() || null });
+  } catch (err) {
+    $("review-error").textContent = errorText(err);
+    $("review-submit").disabled = false;
+    return;
+  }
+  dialog.returnFocusTo = null;
+  dialog.close();
+  const next = dialog.returnRow && dialog.returnRow.nextElementSibling;
+  await refreshPanel();
+  // the marked row left the list: focus the next one's button, or the "show reviewed" switch
+  const again = next && next.dataset.visitId && $("suspicious-body").querySelector(`[data-visit-id="${next.dataset.visitId}"] button.mark-reviewed`);
+  (again || $("show-reviewed")).focus();
 }
 
 // An HLC is (unix ms << 16) | counter, as a decimal string: its wall-clock part dates the write.
@@ -263,17 +346,19 @@ async function openHistory(table, rowId, opener) {
     $("history-list").replaceChildren(...conflicts.map((c) => {
       const li = document.createElement("li");
       li.dataset.conflictId = c.id;
-      li.append(`${c.field}: ${t("kept")} \u201c${show(c.winner.value)}\u201d (${who(c.winner)}); ${t("lost")} \u201c${show(c.loser.value)}\u201d (${who(c.loser)}) `);
+      li.dataset.kind = c.kind;
+      li.append(`${conflictText(c, true)} `);
       if (c.restorable) {
         const b = document.createElement("button");
         b.type = "button";
         b.className = "restore";
-        b.textContent = t("restore");
+        b.textContent = t(c.kind === "deleted" ? "restoreDeleted" : "restore");
         b.addEventListener("click", async () => {
           b.disabled = true;
           try {
             const done = await state.session.post(`/v1/dashboard/conflicts/${c.id}/restore`);
-            $("history-status").textContent = t("restored", { field: done.field, value: show(done.value) });
+            const key = done.row_restored ? (c.merged ? "restoredRecord" : "restoredDeleted") : "restored";
+            $("history-status").textContent = t(key, { field: done.field, value: show(done.value) });
             await render();
           } catch (err) {
             $("history-status").textContent = errorText(err);
@@ -481,6 +566,13 @@ function init() {
     else if (e.key === "ArrowLeft") selectTab(TABS[(i + TABS.length - 1) % TABS.length], true);
     else return;
     e.preventDefault();
+  });
+  $("show-reviewed").addEventListener("change", () => refreshPanel());
+  $("review-form").addEventListener("submit", (e) => onReviewSubmit(e).catch(report));
+  $("review-cancel").addEventListener("click", () => $("review-dialog").close());
+  $("review-dialog").addEventListener("close", () => {
+    const opener = $("review-dialog").returnFocusTo;
+    if (opener && opener.isConnected) opener.focus();
   });
   $("history").addEventListener("close", async () => {
     const opener = $("history").returnFocusTo;
