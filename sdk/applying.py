@@ -231,7 +231,11 @@ class PageApplier:
                 yield key[0], T.row_params(state)
                 continue
             obj, raw, cl = fresh
-            yield key[0], (key[1], cl, raw) if raw is not None else T.row_params(_as_state(obj, cl))
+            if raw is not None:
+                yield key[0], (key[1], cl, raw)
+            else:
+                assert obj is not None  # a fresh row without its text was parsed
+                yield key[0], T.row_params(_as_state(obj, cl))
 
     def events(self) -> list[ChangeEvent]:
         """One remote change event per changed row."""

@@ -57,7 +57,7 @@ class RecordNotFound(LookupError):
 def _open_encrypted(path: str, key: str | bytes) -> sqlite3.Connection:
     """A SQLCipher connection to ``path`` unlocked with ``key`` (same API as ``sqlite3``)."""
     try:
-        import sqlcipher3  # type: ignore[import-not-found]
+        import sqlcipher3  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError as exc:
         raise RuntimeError("encrypted replicas need the sqlcipher3-binary package") from exc
     if isinstance(key, bytes):
@@ -530,10 +530,10 @@ class Replica:
             applier.merge_texts(states)
             applier.merge_changes(changes)
             dirty: dict[str, list[tuple[str, int, str]]] = {}
-            for name, params in applier.rows_to_store():
-                dirty.setdefault(name, []).append(params)
-            for name, params in dirty.items():
-                conn.executemany(self._upsert_sql(name), params)
+            for name, row in applier.rows_to_store():
+                dirty.setdefault(name, []).append(row)
+            for name, upserts in dirty.items():
+                conn.executemany(self._upsert_sql(name), upserts)
             at = self._now_ms()
             lost = [  # each lost write once: callbacks hear of it the first time it is recorded
                 c for c in applier.conflicts

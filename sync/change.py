@@ -121,9 +121,10 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
     global _last_row
     if not isinstance(obj, dict):
         raise E.ValidationError(E.WRONG_TYPE, "a change is a JSON object")
-    table = schema.by_name.get(obj.get("t")) if type(obj.get("t")) is str else None
+    tname = obj.get("t")
+    table = schema.by_name.get(tname) if type(tname) is str else None
     if table is None:
-        table = schema.table(obj.get("t"))  # raises FS-2001
+        table = schema.table(tname)  # raises FS-2001
     row_id = obj.get("r")
     if row_id != _last_row:  # a row's fields arrive together: check each id once
         if type(row_id) is not str or _ROW_ID.match(row_id) is None:  # one spelling per row, or it would be two rows
@@ -138,6 +139,7 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
             raise E.ValidationError(E.BAD_SITE, "site id missing, too long or not text")
         if site is not None:
             raise E.ValidationError(E.BAD_SITE, "change site differs from the connection's site")
+    assert isinstance(change_site, str)  # the connection's site, or checked just above
     stamp = _hlc(obj.get("h"))
     base = obj.get("b", "0")
     base = 0 if base == "0" else _hlc(base)

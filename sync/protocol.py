@@ -234,7 +234,7 @@ class PageChecksum:
         self.count += items
 
     def hexdigest(self) -> str:
-        return self._h.hexdigest()
+        return str(self._h.hexdigest())
 
 
 def page_payload(rows: Sequence[str] = (), changes: Sequence[str] = ()) -> str:

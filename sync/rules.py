@@ -174,7 +174,7 @@ def _by_key(key: Callable[[Any], Any], *, descending: bool = False) -> Callable[
         if a.value is not None:
             ka, kb = key(a.value), key(b.value)
             if ka != kb:
-                return (ka < kb) if descending else (ka > kb)
+                return bool(ka < kb) if descending else bool(ka > kb)
         return _lww(a, b)
 
     return beats
@@ -334,7 +334,7 @@ class TextRule:
         update = base64.b64decode(change.value)
         if cell is not None:
             update = merge_updates(base64.b64decode(cell.meta), update)
-        doc = Doc()
+        doc: Doc[Text] = Doc()
         text = doc.get(self.ROOT, type=Text)
         doc.apply_update(update)
         integrated = doc.get_update()
@@ -395,7 +395,7 @@ def text_edit(cell: Cell | None, site: str, new_text: str) -> str:
     The edit is the minimal splice between the old and new strings (common
     prefix and suffix kept), so concurrent edits elsewhere in the note survive.
     """
-    doc = Doc(client_id=text_client_id(site))
+    doc: Doc[Text] = Doc(client_id=text_client_id(site))
     text = doc.get(TextRule.ROOT, type=Text)
     if cell is not None:
         doc.apply_update(base64.b64decode(cell.meta))

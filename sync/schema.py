@@ -105,10 +105,10 @@ class Schema:
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {t.name: t for t in self.tables})
 
-    def table(self, name: str) -> Table:
-        """The declared table ``name``; raises ``ValidationError`` (FS-2001) if unknown."""
+    def table(self, name: object) -> Table:
+        """The declared table ``name``; raises ``ValidationError`` (FS-2001) if unknown (or not a name at all)."""
         try:
-            return self.by_name[name]
+            return self.by_name[name]  # type: ignore[index]  # a non-string name is a TypeError: unknown table
         except (KeyError, TypeError):
             raise E.ValidationError(E.UNKNOWN_TABLE, f"unknown table {str(name)[:64]!r}") from None
 
