@@ -203,6 +203,8 @@ def build_router(settings: Settings) -> APIRouter:
         table, raw = await asyncio.to_thread(check_restore, hub.store, viewer, conflict_id)
         outcome = await hub.write(restore_job(hub.store, table, raw))
         revived = brought_back(outcome, raw["row_id"])
+        await asyncio.to_thread(hub.audit.record, AuditAction.CONFLICT_RESTORED, actor=viewer.user_id, subject=raw["row_id"],
+                                table=table, field=raw["field"], kind=raw["kind"], conflict=conflict_id)
         return {"restored": True, "table": table, "row_id": raw["row_id"], "field": raw["field"], "value": raw["loser"]["value"],
                 "kind": raw["kind"], "row_restored": revived, "seq": outcome.ack.get("seq")}
 

@@ -24,7 +24,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from fieldsync.server.dashboard.access import Viewer, rowset_clause
 from fieldsync.server.dashboard.queries import VisitFilter, VisitQueries
@@ -197,17 +197,15 @@ def restore_values(table: str, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def restore_job(store: Any, table: str, raw: dict[str, Any]) -> Any:
-    """The writer-thread job: write the loser's value back as the server, then mark the entry resolved.
+    """The writer-thread job: write the loser's value back as the server, marking the entry resolved in the same transaction.
 
     For an edit that lost to a delete, the same server write first brings the row back.
     """
 
     def job() -> Any:
-        outcome = store.server_write(table, raw["row_id"], restore_values(table, raw), restore=raw["kind"] == "deleted")
-        t = store.t_conflicts
-        with store.engine.begin() as conn:
-            conn.execute(update(t).where(t.c.id == raw["id"]).values(resolved=True))
-        return outcome
+        return store.server_write(
+            table, raw["row_id"], restore_values(table, raw), restore=raw["kind"] == "deleted", resolves=raw["id"]
+        )
 
     return job
 

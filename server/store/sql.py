@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, func, select, text
+from sqlalchemy import Engine, Table, create_engine, event, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
@@ -273,13 +273,16 @@ class SqlChangeStore:
             ws.flush()
         return BatchOutcome({"seq": str(merged.seq)}, merged.entries, merged.conflicts)
 
-    def server_write(self, table: str, row_id: str, values: dict[str, Any], *, restore: bool = False) -> BatchOutcome:
+    def server_write(
+        self, table: str, row_id: str, values: dict[str, Any], *, restore: bool = False, resolves: int | None = None
+    ) -> BatchOutcome:
         """Write ``values`` into a row as the server (OCR results, verdicts, restores).
 
         ``restore=True`` first brings a deleted row back (an existence change to
         the next odd causal length, as ``Replica.restore`` does) and writes the
         values at that length, all in one write; on a row that exists it is a
-        plain write.
+        plain write. ``resolves``: the conflict-history entry this write settles,
+        marked resolved in the same transaction (a crash cannot leave it open).
         """
         from fieldsync.sync.merge import merge_row
         from fieldsync.sync.writes import restore_changes, update_changes
@@ -298,6 +301,8 @@ class SqlChangeStore:
             changes = revive + update_changes(declared, state, row_id, values, clock=self._server_clock, allow_server_only=True)
             merged = ws.merge(changes, None)
             ws.flush()
+            if resolves is not None:
+                conn.execute(update(self.t_conflicts).where(self.t_conflicts.c.id == resolves).values(resolved=True))
         return BatchOutcome({"seq": str(merged.seq)}, merged.entries, merged.conflicts)
 
     def record_conflicts(

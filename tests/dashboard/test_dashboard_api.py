@@ -116,7 +116,7 @@ def test_day_view_orders_the_route_and_converts_to_wgs84(team: Team) -> None:
 
 
 def test_conflict_restore_rules(team: Team) -> None:
-    """Evidence conflicts cannot be restored, another team's conflicts are out of scope, a restored value wins."""
+    """Evidence conflicts cannot be restored, another team's conflicts are out of scope, a restored value wins and is audited."""
     from fieldsync.sdk import Replica, SyncClient
 
     rep = team.user["rep_e1"]
@@ -145,6 +145,8 @@ def test_conflict_restore_rules(team: Team) -> None:
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "FS-3004"
         done = httpx.post(f"{team.url}/v1/dashboard/conflicts/{history[0]['id']}/restore", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert done.status_code == 200 and done.json()["value"] == loser
+        [audited] = [e for e in team.hub.audit.entries(subject=visit) if e["action"] == "conflict_restored"]
+        assert audited["actor"] == team.user["mgr_east"]
         again = httpx.post(f"{team.url}/v1/dashboard/conflicts/{history[0]['id']}/restore", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         assert again.status_code == 403 and again.json()["error"]["code"] == "FS-3003"
         ca.sync_once(timeout=30)

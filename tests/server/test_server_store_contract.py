@@ -165,6 +165,21 @@ def test_server_restore_write_brings_a_deleted_row_back_with_the_value(store: Sq
     assert [c["f"] for e in again.entries for c in e.changes()] == ["title"]
 
 
+def test_a_restoring_write_resolves_its_conflict_entry_in_the_same_transaction(store: SqlChangeStore) -> None:
+    """``server_write(resolves=id)`` marks that conflict-history entry resolved only if, and when, the write commits."""
+    row = str(uuid.uuid4())
+    base = pack(1000, 0)
+    store.apply_batch(ME, "b0", "d0", [change(row, "name", "Acme", 1000)], [], 1)
+    store.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme A", 2000, base=base)], [], 1)
+    store.apply_batch(OTHER, "b2", "d2", [change(row, "name", "Acme B", 1500, site="dev-b", base=base)], [], 1)
+    [entry] = store.conflicts("accounts", row)
+    with pytest.raises(E.ValidationError):  # a write that fails (an unknown field) leaves the entry open
+        store.server_write("accounts", row, {"no_such_field": 1}, resolves=entry["id"])
+    assert [c["resolved"] for c in store.conflicts("accounts", row)] == [False]
+    store.server_write("accounts", row, {"name": "Acme B"}, resolves=entry["id"])
+    assert [c["resolved"] for c in store.conflicts("accounts", row)] == [True]
+
+
 def test_store_survives_reopen(store_url: str) -> None:
     """Committed batches are durable across closing and reopening the store."""
     row = str(uuid.uuid4())
