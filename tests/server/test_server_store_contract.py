@@ -91,13 +91,19 @@ def test_same_batch_id_from_another_site_is_independent(store: SqlChangeStore) -
     assert not out.duplicate and out.entries
 
 
-def test_losing_concurrent_write_is_kept_in_conflict_history(store: SqlChangeStore) -> None:
-    """A same-field concurrent write that loses is recorded with both values."""
+def conflicting_names(store: SqlChangeStore) -> str:
+    """A row whose name two devices set concurrently: "Acme A" wins, "Acme B" loses. Returns the row id."""
     row = str(uuid.uuid4())
     base = pack(1000, 0)
     store.apply_batch(ME, "b0", "d0", [change(row, "name", "Acme", 1000)], [], 1)
     store.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme A", 2000, base=base)], [], 1)
     store.apply_batch(OTHER, "b2", "d2", [change(row, "name", "Acme B", 1500, site="dev-b", base=base)], [], 1)
+    return row
+
+
+def test_losing_concurrent_write_is_kept_in_conflict_history(store: SqlChangeStore) -> None:
+    """A same-field concurrent write that loses is recorded with both values."""
+    row = conflicting_names(store)
     history = store.conflicts("accounts", row)
     assert len(history) == 1
     assert history[0]["winner"]["value"] == "Acme A" and history[0]["loser"]["value"] == "Acme B"
@@ -167,11 +173,7 @@ def test_server_restore_write_brings_a_deleted_row_back_with_the_value(store: Sq
 
 def test_a_restoring_write_resolves_its_conflict_entry_in_the_same_transaction(store: SqlChangeStore) -> None:
     """``server_write(resolves=id)`` marks that conflict-history entry resolved only if, and when, the write commits."""
-    row = str(uuid.uuid4())
-    base = pack(1000, 0)
-    store.apply_batch(ME, "b0", "d0", [change(row, "name", "Acme", 1000)], [], 1)
-    store.apply_batch(ME, "b1", "d1", [change(row, "name", "Acme A", 2000, base=base)], [], 1)
-    store.apply_batch(OTHER, "b2", "d2", [change(row, "name", "Acme B", 1500, site="dev-b", base=base)], [], 1)
+    row = conflicting_names(store)
     [entry] = store.conflicts("accounts", row)
     with pytest.raises(E.ValidationError):  # a write that fails (an unknown field) leaves the entry open
         store.server_write("accounts", row, {"no_such_field": 1}, resolves=entry["id"])
