@@ -36,6 +36,8 @@ from fieldsync.sync.rules import rule_for
 from fieldsync.sync.schema import Schema
 
 _LEVELS = re.compile(r'"lv":\{([^}]*)\}')
+#: The replica's error records of changes a hub refused for a clock ahead (older servers: FS-2006 "... future").
+_CLOCK_ERRORS = "code = 'FS-2011' OR (code = 'FS-2006' AND message LIKE '%future%')"
 _MARK = re.compile(r'":"(\d+)"')
 
 
@@ -90,14 +92,12 @@ def repair_clock(conn: sqlite3.Connection, schema: Schema, clock: HlcClock, *, s
         new = relabel_change(change, mapping)
         sent.add((new.table, new.row_id, new.field, new.hlc))
         if new != change:
-            conn.execute("UPDATE _fs_outbox SET change = ?, size = ? WHERE id = ?", (_encoded(new), len(_encoded(new).encode()), row))
+            text = outbox.encode_change(new)
+            conn.execute("UPDATE _fs_outbox SET change = ?, size = ? WHERE id = ?", (text, len(text.encode()), row))
             if batch is not None:
                 stale_batches.add(batch)
     conn.executemany("UPDATE _fs_outbox SET batch = NULL WHERE batch = ?", [(b,) for b in stale_batches])
-    dropped = {
-        (t, r)
-        for t, r in conn.execute("SELECT tbl, row_id FROM _fs_errors WHERE code = 'FS-2011' OR (code = 'FS-2006' AND message LIKE '%future%')")
-    }
+    dropped = {(t, r) for t, r in conn.execute(f"SELECT tbl, row_id FROM _fs_errors WHERE {_CLOCK_ERRORS}")}
     again: list[Change] = []
     for (table_name, row_id), state in rows.items():
         table = schema.table(table_name)
@@ -111,7 +111,7 @@ def repair_clock(conn: sqlite3.Connection, schema: Schema, clock: HlcClock, *, s
                 if fld is not None:  # a write refused and dropped by an older SDK (its error says so): send it again
                     again.extend(rule_for(fld).explode(table_name, row_id, name, cell))
     outbox.enqueue(conn, [ch for ch in again if ch.site == clock.site])
-    conn.execute("DELETE FROM _fs_errors WHERE code = 'FS-2011' OR (code = 'FS-2006' AND message LIKE '%future%')")
+    conn.execute(f"DELETE FROM _fs_errors WHERE {_CLOCK_ERRORS}")
     clock.relabeled(max(mapping.values()))
     return len(mapping)
 
@@ -123,17 +123,10 @@ def _row_top(text: str) -> int:
     delete's watermark is an HLC it had seen, so no HLC of the row is above them.
     """
     m = _LEVELS.search(text)
-    if m is None:
-        return max(state_hlcs_all(loads_state(text)), default=0)
+    if m is None:  # not the stored form: read it whole
+        state = loads_state(text)
+        return max([*state.levels.values(), *(c.hlc for c in state.cells.values())], default=0)
     return max((int(mark) for mark in _MARK.findall(m.group(1))), default=0)
-
-
-def state_hlcs_all(state: RowState) -> list[int]:
-    return [*state.levels.values(), *(c.hlc for c in state.cells.values())]
-
-
-def _encoded(change: Change) -> str:
-    return outbox.encode_change(change)
 
 
 __all__ = ["hub_limit", "repair_clock"]
