@@ -24,7 +24,7 @@ from fieldsync.server.dashboard.conflicts import (brought_back, check_restore, d
 from fieldsync.server.dashboard.day import day_view
 from fieldsync.server.dashboard.export import csv_chunks
 from fieldsync.server.dashboard.queries import VisitFilter, VisitQueries
-from fieldsync.server.dashboard.reviews import mark_reviewed
+from fieldsync.server.dashboard.reviews import mark_reviewed, withdraw_review
 from fieldsync.server.org.audit import AuditAction
 from fieldsync.server.settings import Settings
 from fieldsync.server.sync_api import bearer
@@ -121,14 +121,16 @@ def build_router(settings: Settings) -> APIRouter:
         end: str | None = Query(default=None, max_length=40),
         verdict: str | None = Query(default=None, max_length=100),
         account: str | None = Query(default=None, max_length=200),
+        reviewed: str | None = Query(default=None, max_length=5, description="true: with a current review mark; false: without"),
     ) -> StreamingResponse:
-        """The whole filtered visit log as CSV."""
+        """The whole filtered visit log as CSV (with managers' review marks for those who see them)."""
         viewer = await _viewer(request, authorization)
-        f = _filter(rep, start, end, verdict, account)
+        f = _filter(rep, start, end, verdict, account, None, reviewed)
         queries = VisitQueries(request.app.state.store, viewer)
         await asyncio.to_thread(queries.check, f)  # refuse out-of-scope filters before the response starts
-        return StreamingResponse(csv_chunks(queries.iter_all(f), viewer.hidden("visits")), media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition": 'attachment; filename="visits.csv"'})
+        hidden = viewer.hidden("visits")
+        return StreamingResponse(csv_chunks(queries.iter_all(f), hidden, reviews=viewer.team and "verdict" not in hidden),
+                                 media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="visits.csv"'})
 
     @router.get("/v1/dashboard/day")
     async def day(
@@ -168,6 +170,16 @@ def build_router(settings: Settings) -> APIRouter:
         done = await asyncio.to_thread(mark_reviewed, hub.store, viewer, visit_id.lower(), note)
         await asyncio.to_thread(hub.audit.record, AuditAction.CHECKIN_REVIEWED, actor=viewer.user_id, subject=done["visit_id"],
                                 table="visits", verdict=done["review"]["verdict"], note=done["review"]["note"] is not None)
+        return done
+
+    @router.delete("/v1/dashboard/visits/{visit_id}/review")
+    async def unreview(visit_id: str, request: Request, authorization: str | None = Header(default=None)) -> dict[str, Any]:
+        """Withdraw a check-in's review mark (any manager who could mark it); a suspicious one is to review again."""
+        viewer = await _viewer(request, authorization)
+        hub = request.app.state.hub
+        done = await asyncio.to_thread(withdraw_review, hub.store, viewer, visit_id.lower())
+        await asyncio.to_thread(hub.audit.record, AuditAction.REVIEW_WITHDRAWN, actor=viewer.user_id, subject=done["visit_id"],
+                                table="visits", verdict=done["withdrawn"]["verdict"])
         return done
 
     @router.get("/v1/dashboard/conflicts")

@@ -25,6 +25,14 @@ COLUMNS = (
     ("outcome", lambda v: v.get("outcome")),
     ("notes", lambda v: v.get("notes")),
 )
+#: A manager's review mark (``reviews.py``), for viewers who see marks: who, when, the note, and whether it still
+#: covers the visit's verdict (``false``: the server reclassified the check-in after the mark).
+REVIEW_COLUMNS = (
+    ("reviewed_by", lambda v: v["review"] and (v["review"]["by_name"] or v["review"]["by"])),
+    ("reviewed_at", lambda v: v["review"] and v["review"]["at"]),
+    ("review_note", lambda v: v["review"] and v["review"]["note"]),
+    ("review_current", lambda v: v["review"] and ("true" if v["review"]["current"] else "false")),
+)
 
 
 def _safe(value: Any) -> Any:
@@ -34,9 +42,10 @@ def _safe(value: Any) -> Any:
     return "" if value is None else value
 
 
-def csv_chunks(chunks: Iterable[list[dict[str, Any]]], hidden: frozenset[str] = frozenset()) -> Iterator[str]:
-    """The CSV text, header first, one piece per chunk of visits (hidden fields' columns left out)."""
-    columns = [(name, get) for name, get in COLUMNS if name not in hidden]
+def csv_chunks(chunks: Iterable[list[dict[str, Any]]], hidden: frozenset[str] = frozenset(), *, reviews: bool = False) -> Iterator[str]:
+    """The CSV text, header first, one piece per chunk of visits (hidden fields' columns left out; review marks
+    when ``reviews``: managers who may see the verdict)."""
+    columns = [(name, get) for name, get in COLUMNS if name not in hidden] + (list(REVIEW_COLUMNS) if reviews else [])
     buf = io.StringIO()
     writer = csv.writer(buf)
     buf.write("\ufeff")
@@ -50,4 +59,4 @@ def csv_chunks(chunks: Iterable[list[dict[str, Any]]], hidden: frozenset[str] = 
         yield buf.getvalue()
 
 
-__all__ = ["COLUMNS", "csv_chunks"]
+__all__ = ["COLUMNS", "REVIEW_COLUMNS", "csv_chunks"]

@@ -16,7 +16,9 @@ the same column's text, read by the same database.
 Only managers (and administrators) mark, only visits in their read scope
 whose verdict their role may see, and nobody marks their own check-in. The
 mark never syncs to devices: see ``docs/decisions.md``. The route audits it
-(``AuditAction.CHECKIN_REVIEWED``, ids only -- never the note).
+(``AuditAction.CHECKIN_REVIEWED``, ids only -- never the note). A manager who
+could mark a visit may also withdraw its mark (``withdraw_review``, audited as
+``AuditAction.REVIEW_WITHDRAWN``); the visit is then to review again.
 """
 
 from __future__ import annotations
@@ -69,6 +71,23 @@ def clean_note(note: str | None) -> str | None:
     return text or None
 
 
+def _check_markable(conn: Any, store: Any, viewer: Viewer, visit_id: str) -> tuple[str, str]:
+    """The visit's (verdict, reasons text) when ``viewer`` may mark or unmark it; raises the typed refusal otherwise."""
+    if not viewer.team:
+        raise E.AuthError(E.FORBIDDEN, "only managers mark check-ins reviewed")
+    v = store.rows["visits"]
+    query = select(v.c.owner_id, v.c.department_id, v.c.rep_id, v.c._cl, v.c.verdict, reasons_text(v)).where(v.c.id == visit_id)
+    row = conn.execute(query).first()
+    if row is None or row[3] % 2 == 0 or not viewer.reads("visits", visit_id, row[0], row[1]):
+        raise E.AuthError(E.OUT_OF_SCOPE, "no such visit in your scope")
+    owner, _, rep, _, verdict, reasons = row
+    if "verdict" in viewer.hidden("visits"):
+        raise E.AuthError(E.HIDDEN_FIELD, "visits.verdict is hidden from your role")
+    if (rep or owner) == viewer.user_id:
+        raise E.AuthError(E.FORBIDDEN, "nobody marks their own check-in reviewed")
+    return verdict, reasons
+
+
 def mark_reviewed(store: Any, viewer: Viewer, visit_id: str, note: str | None) -> dict[str, Any]:
     """Mark a suspicious check-in reviewed for everyone who sees the visit; answers the mark (blocking).
 
@@ -80,19 +99,9 @@ def mark_reviewed(store: Any, viewer: Viewer, visit_id: str, note: str | None) -
     if not is_uuid(visit_id):
         raise E.ValidationError(E.BAD_ROW_ID)
     text = clean_note(note)
-    if not viewer.team:
-        raise E.AuthError(E.FORBIDDEN, "only managers mark check-ins reviewed")
-    v, r = store.rows["visits"], reviews_table(store)
-    query = select(v.c.owner_id, v.c.department_id, v.c.rep_id, v.c._cl, v.c.verdict, reasons_text(v)).where(v.c.id == visit_id)
+    r = reviews_table(store)
     with store.engine.begin() as conn:
-        row = conn.execute(query).first()
-        if row is None or row[3] % 2 == 0 or not viewer.reads("visits", visit_id, row[0], row[1]):
-            raise E.AuthError(E.OUT_OF_SCOPE, "no such visit in your scope")
-        owner, _, rep, _, verdict, reasons = row
-        if "verdict" in viewer.hidden("visits"):
-            raise E.AuthError(E.HIDDEN_FIELD, "visits.verdict is hidden from your role")
-        if (rep or owner) == viewer.user_id:
-            raise E.AuthError(E.FORBIDDEN, "nobody marks their own check-in reviewed")
+        verdict, reasons = _check_markable(conn, store, viewer, visit_id)
         if verdict not in SUSPICIOUS:
             raise E.AuthError(E.FORBIDDEN, "only suspicious check-ins are marked reviewed")
         before = conn.execute(select(r.c.verdict, r.c.reasons).where(r.c.visit_id == visit_id)).first()
@@ -105,4 +114,25 @@ def mark_reviewed(store: Any, viewer: Viewer, visit_id: str, note: str | None) -
     return {"visit_id": visit_id, "review": shape_review(viewer, viewer.user_id, now, text, verdict, True)}
 
 
-__all__ = ["MAX_NOTE", "clean_note", "current", "mark_reviewed", "reasons_text", "reviewed_clause", "reviews_table", "shape_review"]
+def withdraw_review(store: Any, viewer: Viewer, visit_id: str) -> dict[str, Any]:
+    """Withdraw a visit's review mark (current or superseded): the check-in is to review again if still suspicious.
+
+    Any manager who could mark the visit may withdraw its mark, not only the
+    one who made it (a supervisor overruling a deputy); the same refusals as
+    ``mark_reviewed`` apply, and a visit with no mark gets ``FS-3003``.
+    Answers the withdrawn mark's verdict and who had made it.
+    """
+    if not is_uuid(visit_id):
+        raise E.ValidationError(E.BAD_ROW_ID)
+    r = reviews_table(store)
+    with store.engine.begin() as conn:
+        _check_markable(conn, store, viewer, visit_id)
+        mark = conn.execute(select(r.c.reviewer_id, r.c.verdict).where(r.c.visit_id == visit_id)).first()
+        if mark is None:
+            raise E.AuthError(E.FORBIDDEN, "this check-in has no review mark")
+        conn.execute(delete(r).where(r.c.visit_id == visit_id))
+    return {"visit_id": visit_id, "withdrawn": {"by": mark[0], "verdict": mark[1]}}
+
+
+__all__ = ["MAX_NOTE", "clean_note", "current", "mark_reviewed", "reasons_text", "reviewed_clause", "reviews_table", "shape_review",
+           "withdraw_review"]

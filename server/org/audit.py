@@ -36,6 +36,7 @@ class AuditAction(str, enum.Enum):
     ERASURE = "erasure"
     TOKEN_ISSUED = "token_issued"
     CHECKIN_REVIEWED = "checkin_reviewed"
+    REVIEW_WITHDRAWN = "review_withdrawn"
     CONFLICT_RESTORED = "conflict_restored"
 
 

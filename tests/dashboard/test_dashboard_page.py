@@ -207,6 +207,22 @@ def test_a_manager_marks_a_suspicious_check_in_reviewed(page: Any, team: Team, a
     page.screenshot(path=str(artifacts / "dashboard-reviewed.png"), full_page=True)
 
 
+def test_a_manager_withdraws_a_review_mark_from_the_page(page: Any, team: Team) -> None:
+    """*Withdraw mark* on a reviewed check-in puts it back on the to-review list and focuses its *Mark reviewed* button."""
+    visit = team.visits["rep_e2"][1]
+    manager_page(page, team, hash_="&tab=review")
+    row = page.locator(f'#suspicious-body tr[data-visit-id="{visit}"]')
+    row.locator("button.mark-reviewed").click()
+    page.click("#review-submit")
+    expect(page.locator("#suspicious-body")).to_contain_text("No suspicious check-ins left to review.")
+    page.check("#show-reviewed")
+    row.locator("button.withdraw-review").click()
+    again = page.locator(f'#suspicious-body tr[data-visit-id="{visit}"][data-reviewed=false] button.mark-reviewed')
+    expect(again).to_be_focused()
+    page.uncheck("#show-reviewed")
+    expect(row.locator("button.mark-reviewed")).to_have_count(1)
+
+
 def test_an_edit_lost_to_a_delete_is_restored_from_the_page(page: Any, team: Team, tmp_path: Path, artifacts: Path) -> None:
     """The Review tab lists a task edit that lost to a deletion; restoring it from the history brings the task back on the rep's phone."""
     task = str(uuid.uuid4())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from typing import Any
 
@@ -110,6 +112,63 @@ def test_a_reclassified_check_in_returns_to_the_list_with_its_old_mark_supersede
     assert back["id"] == visit and back["review"]["current"] is False and back["review"]["note"] == NOTE
     assert mark(team, token, visit, "Short visit agreed with the buyer").status_code == 200
     assert suspicious(team, token, reviewed="false") == []
+
+
+def unmark(team: Team, token: str, visit: str) -> httpx.Response:
+    return httpx.delete(f"{team.url}/v1/dashboard/visits/{visit}/review", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def test_withdrawing_a_mark_puts_the_check_in_back_on_the_to_review_list(team: Team) -> None:
+    """A withdrawn mark is gone for every manager, the visit is to review again and may be re-marked; the withdrawal is audited."""
+    token = team.token("mgr_east")
+    visit = team.visits["rep_e2"][1]
+    assert mark(team, token, visit, NOTE).status_code == 200
+    done = unmark(team, token, visit)
+    assert done.status_code == 200, done.text
+    assert done.json() == {"visit_id": visit, "withdrawn": {"by": team.user["mgr_east"], "verdict": "out_of_range"}}
+    [back] = suspicious(team, token, reviewed="false")
+    assert back["id"] == visit and back["review"] is None
+    assert suspicious(team, token, reviewed="true") == []
+    [entry] = [e for e in team.hub.audit.entries(subject=visit) if e["action"] == "review_withdrawn"]
+    assert entry["actor"] == team.user["mgr_east"] and entry["detail"] == {"table": "visits", "verdict": "out_of_range"}
+    assert refused(unmark(team, token, visit), 403, "FS-3003")  # nothing left to withdraw
+    assert mark(team, token, visit, "second look").status_code == 200
+
+
+def test_withdrawing_is_refused_to_reps_and_outside_the_scope(team: Team) -> None:
+    """Reps get FS-3003, another team's manager FS-3004, a malformed id FS-2005; the mark stays after every refusal."""
+    east = team.token("mgr_east")
+    visit = team.visits["rep_e2"][1]
+    assert mark(team, east, visit, NOTE).status_code == 200
+    assert refused(unmark(team, team.token("rep_e2"), visit), 403, "FS-3003")
+    assert refused(unmark(team, team.token("mgr_west"), visit), 403, "FS-3004")
+    assert refused(unmark(team, east, "not-a-visit"), 422, "FS-2005")
+    assert refused(unmark(team, east, str(uuid.uuid4())), 403, "FS-3004")
+    [still] = suspicious(team, east, reviewed="true")
+    assert still["id"] == visit and still["review"]["note"] == NOTE
+
+
+def test_the_csv_export_carries_review_marks_for_managers_only(team: Team) -> None:
+    """A manager's CSV has who reviewed, when, the note and whether the mark is current, and honours `reviewed`; a rep's CSV has no review columns."""
+    token = team.token("mgr_east")
+    visit = team.visits["rep_e2"][1]
+    assert mark(team, token, visit, "=HYPERLINK(1)").status_code == 200
+
+    def export(tok: str, **params: Any) -> list[dict[str, str]]:
+        resp = team.get(tok, "/v1/dashboard/visits.csv", **RANGE, **params)
+        assert resp.status_code == 200, resp.text
+        return list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"))))
+
+    rows = {r["visit_id"]: r for r in export(token)}
+    assert rows[visit]["reviewed_by"] == "李静 Li Jing" and rows[visit]["review_current"] == "true"
+    assert rows[visit]["review_note"] == "'=HYPERLINK(1)" and rows[visit]["reviewed_at"].endswith("Z")
+    unmarked = next(r for k, r in rows.items() if k != visit)
+    assert (unmarked["reviewed_by"], unmarked["review_current"]) == ("", "")
+    assert visit not in {r["visit_id"] for r in export(token, verdict="suspicious", reviewed="false")}
+    [only] = export(token, verdict="suspicious", reviewed="true")
+    assert only["visit_id"] == visit
+    rep_rows = export(team.token("rep_e2"))
+    assert rep_rows and not {"reviewed_by", "reviewed_at", "review_note", "review_current"} & set(rep_rows[0])
 
 
 def test_erasing_the_reviewer_keeps_the_mark_under_a_pseudonym(team: Team) -> None:

@@ -23,10 +23,10 @@ function siteFor(login) {
   return site;
 }
 
-async function postJson(url, body, token) {
+async function postJson(url, body, token, method = "POST") {
   const headers = { "Content-Type": "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const resp = await fetch(url, { method: "POST", headers, body: JSON.stringify(body) });
+  const resp = await fetch(url, { method, headers, body: method === "DELETE" ? undefined : JSON.stringify(body) });
   const data = await resp.json().catch(() => ({}));
   if (!resp.ok) throw new ApiError(resp.status, data);
   return data;
@@ -95,14 +95,18 @@ export class Session {
     return data;
   }
 
-  async post(path, body = {}) {
+  async post(path, body = {}, method = "POST") {
     try {
-      return await postJson(path, body, this.token);
+      return await postJson(path, body, this.token, method);
     } catch (err) {
       if (err.status !== 401) throw err;
       await this.refresh();
-      return postJson(path, body, this.token);
+      return postJson(path, body, this.token, method);
     }
+  }
+
+  delete(path) {
+    return this.post(path, {}, "DELETE");
   }
 
   async download(path, params, filename) {

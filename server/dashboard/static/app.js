@@ -207,15 +207,34 @@ function reviewCell(v) {
       td.append(note);
     }
   }
-  if ((!r || !r.current) && state.me.team && v.rep_id !== state.me.user) {
+  if (state.me.team && v.rep_id !== state.me.user) {
     const b = document.createElement("button");
     b.type = "button";
-    b.className = "ghost small mark-reviewed";
-    b.textContent = t("markReviewed");
-    b.addEventListener("click", () => openReview(v, b));
+    if (r && r.current) {
+      b.className = "ghost small withdraw-review";
+      b.textContent = t("withdrawReview");
+      b.addEventListener("click", () => withdrawReview(v, b).catch(report));
+    } else {
+      b.className = "ghost small mark-reviewed";
+      b.textContent = t("markReviewed");
+      b.addEventListener("click", () => openReview(v, b));
+    }
     td.append(b);
   }
   return td;
+}
+
+// Withdrawing a mark (any manager who could make it may) puts the check-in back on the to-review list.
+async function withdrawReview(v, button) {
+  button.disabled = true;
+  try {
+    await state.session.delete(`/v1/dashboard/visits/${v.id}/review`);
+  } finally {
+    button.disabled = false;
+  }
+  await refreshPanel();
+  const again = $("suspicious-body").querySelector(`[data-visit-id="${v.id}"] button.mark-reviewed`);
+  (again || $("show-reviewed")).focus();
 }
 
 async function loadReview() {
