@@ -26,7 +26,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Awaitable, Callable
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -308,12 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devices", default="100,1000", help="receiver counts for fan-out")
     args = parser.parse_args(argv)
     if args.pg and args.database_url is None:
-        with pg_schema() as url:
-            return run_all(args, url)
-    return run_all(args, args.database_url)
+        return run_all(args, "postgresql", pg_schema)
+    return run_all(args, args.database_url, lambda: nullcontext(args.database_url))
 
 
-def run_all(args: argparse.Namespace, url: str | None) -> int:
+def run_all(args: argparse.Namespace, url: str | None, fresh: Callable[[], AbstractContextManager[str | None]]) -> int:
+    """Each benchmark on a store of its own from ``fresh()`` (a new SQLite file or PostgreSQL schema), so that
+    fan-out receivers do not first download what the ingest benchmark wrote."""
     store = "PostgreSQL" if url and url.startswith("postgresql") else "SQLite (WAL)"
     print(f"FieldSync hub benchmarks; store: {store}; hubs: {args.hubs}; {os.cpu_count()} CPUs; runs={args.runs}")
     if args.hubs > 1 and store != "PostgreSQL":
@@ -324,7 +325,7 @@ def run_all(args: argparse.Namespace, url: str | None) -> int:
         print(f"{'bytes per field change on the wire':<44} raw {raw:,.0f} B, deflated {deflated:,.0f} B (500-change push frame)")
 
     if args.only in (None, "ingest"):
-        with servers(url, args.hubs) as hubs:
+        with fresh() as url, servers(url, args.hubs) as hubs:
             bases = [b for b, _ in hubs]
             rates = [run_async(lambda: bench_ingest(bases, pushers=4, batches=25, rows_per_batch=100)) for _ in range(args.runs)]
             print(summary("ingest (4 devices, 500-change batches)", rates, "changes/s"))
@@ -332,7 +333,7 @@ def run_all(args: argparse.Namespace, url: str | None) -> int:
 
     if args.only in (None, "fanout"):
         for n in [int(x) for x in args.devices.split(",")]:
-            with servers(url, args.hubs) as hubs:
+            with fresh() as url, servers(url, args.hubs) as hubs:
                 bases, pids = [b for b, _ in hubs], [p.pid for _, p in hubs]
                 p50s, p99s, per_conn = [], [], []
                 for _ in range(args.runs):
@@ -346,7 +347,7 @@ def run_all(args: argparse.Namespace, url: str | None) -> int:
                 print(f"{'hub RSS with ' + str(n) + ' connections (after)':<44} {sum(rss_mb(p) for p in pids):,.0f} MB")
 
     if args.only in (None, "initial"):
-        with servers(url, args.hubs) as hubs:
+        with fresh() as url, servers(url, args.hubs) as hubs:
             base, proc = hubs[0]
             t0 = time.perf_counter()
             run_async(lambda: preload(base, args.rows))

@@ -31,3 +31,15 @@ def test_sdk_benchmark_syncs_a_replica_and_reconnects(capsys: pytest.CaptureFixt
 
     assert sdk.main(["--rows", "300", "--edits", "20", "--runs", "1"]) == 0
     assert "first sync of 300 rows into a replica" in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+def test_hub_benchmark_runs_every_figure_on_two_postgresql_hubs(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench.hub --pg --hubs 2 prints every figure, each benchmark on a fresh schema (receivers start from an empty log)."""
+    from bench import hub
+
+    assert hub.main(["--pg", "--hubs", "2", "--runs", "1", "--devices", "3", "--rows", "50"]) == 0
+    out = capsys.readouterr().out
+    for figure in ("ingest (4 devices", "fan-out p99, 3 devices", "initial sync of 50 rows (wire only)"):
+        assert figure in out
+    assert "for 50 rows" in out  # the initial-sync schema held the preloaded rows only, not the ingest's
