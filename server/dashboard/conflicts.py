@@ -12,10 +12,12 @@ An entry of kind ``deleted`` (an edit that lost to a concurrent delete on a
 delete-wins table) is restored the same way with ``restore=True``: one server
 write that first brings the row back (an existence change to the next odd
 causal length) and then writes the lost value at that length. For counters,
-sets and text the lost contribution is still merged into the row's cell, so
-bringing the row back is the restore. Evidence (``first_write_wins``),
-``max``/``min`` fields and server-only fields cannot be restored this way --
-by design nobody rewrites them -- and are refused with a typed error.
+sets, text and ``max``/``min`` the lost contribution is still merged into the
+row's cell (for ``max``/``min`` the extreme over every write, the lost one
+included), so bringing the row back is the restore. Evidence
+(``first_write_wins``) and server-only fields cannot be restored -- by design
+nobody rewrites them -- nor can a ``max``/``min`` value that lost to a
+concurrent value (the extreme is the rule); they are refused with a typed error.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ from fieldsync.sync.change import EXISTS
 from fieldsync.sync.schema import is_uuid
 
 RESTORABLE_RULES = frozenset({"lww", "server_wins"})
-MERGED_RULES = frozenset({"counter", "add_wins_set", "text"})  # a lost contribution stays merged in the cell
+#: Rules whose lost contribution stays merged in the cell: counters, sets and text, and max/min (the cell holds the
+#: extreme over every write, the lost one included). Restoring such an edit lost to a delete is bringing the row back.
+MERGED_RULES = frozenset({"counter", "add_wins_set", "text", "max", "min"})
 MAX_OPEN = 200
 LABEL_FIELDS = {"accounts": "name", "contacts": "name", "leads": "name", "opportunities": "name", "tasks": "title"}
 
@@ -47,8 +51,8 @@ def _public(viewer: Viewer, table: str, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def merged_contribution(table: str, raw: dict[str, Any]) -> bool:
-    """True for an edit that lost to a delete on a counter, set or text field: its value is an operation already
-    merged into the row's cell (shown again when the row returns), not a value to write back."""
+    """True for an edit that lost to a delete on a counter, set, text, max or min field: its value is already merged
+    into the row's cell (shown again when the row returns), not a value to write back."""
     from fieldsync.sync.crm import CRM_SCHEMA
 
     if raw.get("kind") != "deleted":

@@ -117,18 +117,45 @@ def test_restoring_from_a_delete_is_refused_outside_the_managers_scope(team: Tea
     assert record is not None and record["status"] == "done" and record["title"] == "Visit the depot"
 
 
-def test_a_note_lost_to_a_delete_comes_back_with_the_row_and_extreme_values_stay_refused(team: Team, phones: Phones) -> None:
-    """A lead's text note merged before the delete returns with the row; a lost `max` score is not restorable (FS-3003)."""
+def test_a_note_and_a_max_score_lost_to_a_delete_come_back_with_the_row(team: Team, phones: Phones) -> None:
+    """A lead's text note and `max` score merged before the delete are restorable: restoring either brings the row back
+    with both (the score is the maximum over every write, the lost one included); the other entry then restores alone."""
     lead = lose_to_delete(team, phones, "leads", {"name": "Pudong Cold Chain", "score": 40},
                           {"notes": "Wants a demo next week", "score": 70})
     token = team.token("mgr_east")
     history = {c["field"]: c for c in team.get(token, f"/v1/dashboard/records/leads/{lead}/conflicts").json()["conflicts"]}
     assert set(history) == {"notes", "score"} and all(c["kind"] == "deleted" for c in history.values())
-    assert history["score"]["restorable"] is False and history["notes"]["merged"] is True
-    refused = restore(team, token, history["score"]["id"])
-    assert refused.status_code == 403 and refused.json()["error"]["code"] == "FS-3003"
-    done = restore(team, token, history["notes"]["id"])
-    assert done.status_code == 200 and done.json()["row_restored"] is True
+    assert all(c["restorable"] is True and c["merged"] is True for c in history.values())
+    done = restore(team, token, history["score"]["id"])
+    assert done.status_code == 200, done.text
+    assert done.json()["row_restored"] is True
     phones.sync()
-    record = phones.a.get("leads", lead)
-    assert record is not None and record["notes"] == "Wants a demo next week" and record["name"] == "Pudong Cold Chain"
+    for replica in (phones.a, phones.b):
+        record = replica.get("leads", lead)
+        assert record is not None and record["score"] == 70 and record["notes"] == "Wants a demo next week"
+    again = restore(team, token, history["notes"]["id"])
+    assert again.status_code == 200 and again.json()["row_restored"] is False
+    left = team.get(token, f"/v1/dashboard/records/leads/{lead}/conflicts").json()["conflicts"]
+    assert all(c["resolved"] for c in left)
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "kind", "resolved", "allowed"),
+    [
+        ("leads", "score", "deleted", False, True),  # max: the cell holds the lost value's contribution
+        ("leads", "score", "value", False, False),  # max: the larger value wins by rule, nothing to restore
+        ("leads", "notes", "deleted", False, True),
+        ("leads", "name", "value", False, True),  # lww
+        ("visits", "checkin_at", "value", False, False),  # evidence: first write wins, never rewritten
+        ("visits", "verdict", "value", False, False),  # server-only
+        ("leads", "name", "value", True, False),  # already restored
+        ("leads", "no_such_field", "value", False, False),
+    ],
+)
+def test_which_conflict_entries_are_restorable(table: str, field: str, kind: str, resolved: bool, allowed: bool) -> None:
+    """Restorable: lww/server_wins values and any edit lost to a delete whose cell keeps it (counter, set, text, max, min);
+    never evidence, server-only fields, a max/min value that lost to another value, or an entry already restored."""
+    from fieldsync.server.dashboard.conflicts import restorable
+
+    raw = {"kind": kind, "field": field, "resolved": resolved}
+    assert (restorable(None, table, raw) is None) is allowed  # type: ignore[arg-type]
