@@ -209,7 +209,8 @@ async def bench_ingest(bases: list[str], *, pushers: int, batches: int, rows_per
 
 
 async def bench_fanout(
-    bases: list[str], pids: list[int], *, receivers: int, pushes: int, ready: Callable[[], Any] | None = None
+    bases: list[str], pids: list[int], *, receivers: int, pushes: int, ready: Callable[[], Any] | None = None,
+    compression: bool = False,
 ) -> tuple[list[float], float]:
     """Push-to-arrival latency (ms) on every other connected device (receivers spread over the hubs).
 
@@ -223,7 +224,7 @@ async def bench_fanout(
     devices: list[Receiver] = []
     for i in range(0, receivers, 50):
         devices.extend(
-            await asyncio.gather(*(open_receiver(bases[(i + k) % len(bases)], hello()) for k in range(min(50, receivers - i))))
+            await asyncio.gather(*(open_receiver(bases[(i + k) % len(bases)], hello(), compression=compression) for k in range(min(50, receivers - i))))
         )
     sent_at: dict[str, float] = {}
     for d in devices:
@@ -306,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["ingest", "fanout", "initial", "bytes"], default=None)
     parser.add_argument("--rows", type=int, default=100_000, help="rows for the initial-sync benchmark")
     parser.add_argument("--devices", default="100,1000", help="receiver counts for fan-out")
+    parser.add_argument("--deflate", action="store_true", help="fan-out receivers negotiate permessage-deflate, as the SDK does")
     args = parser.parse_args(argv)
     if args.pg and args.database_url is None:
         return run_all(args, "postgresql", pg_schema)
@@ -337,12 +339,13 @@ def run_all(args: argparse.Namespace, url: str | None, fresh: Callable[[], Abstr
                 bases, pids = [b for b, _ in hubs], [p.pid for _, p in hubs]
                 p50s, p99s, per_conn = [], [], []
                 for _ in range(args.runs):
-                    lat, kb = run_async(lambda: bench_fanout(bases, pids, receivers=n, pushes=20))
+                    lat, kb = run_async(lambda: bench_fanout(bases, pids, receivers=n, pushes=20, compression=args.deflate))
                     p50s.append(pct(lat, 0.50))
                     p99s.append(pct(lat, 0.99))
                     per_conn.append(kb)
-                print(summary(f"fan-out p50, {n} devices", p50s, "ms"))
-                print(summary(f"fan-out p99, {n} devices", p99s, "ms"))
+                how = ", deflate" if args.deflate else ""
+                print(summary(f"fan-out p50, {n} devices{how}", p50s, "ms"))
+                print(summary(f"fan-out p99, {n} devices{how}", p99s, "ms"))
                 print(summary(f"hub memory per connection, {n} devices", per_conn, "KB"))
                 print(f"{'hub RSS with ' + str(n) + ' connections (after)':<44} {sum(rss_mb(p) for p in pids):,.0f} MB")
 

@@ -11,8 +11,9 @@ it. The handshake and the initial sync are parsed as they come (they are
 not measured).
 
 The protocol is the ``websockets`` sans-I/O client on a bare asyncio
-protocol, without compression (the server's compression cost is measured by
-the ingest benchmark's devices, which negotiate it).
+protocol, with or without permessage-deflate (``compression``): the SDK
+negotiates it, so with it the figure includes the server compressing each
+frame once per connection.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import time
 from typing import Any
 
 from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
@@ -31,8 +33,9 @@ from websockets.uri import parse_uri
 class Receiver(asyncio.Protocol):
     """One device connection that stamps arriving bytes (see module docstring)."""
 
-    def __init__(self, url: str) -> None:
-        self.proto = ClientProtocol(parse_uri(url), max_size=64 * 1024 * 1024)
+    def __init__(self, url: str, *, compression: bool = False) -> None:
+        extensions = [ClientPerMessageDeflateFactory()] if compression else None
+        self.proto = ClientProtocol(parse_uri(url), max_size=64 * 1024 * 1024, extensions=extensions)
         self.transport: asyncio.Transport | None = None
         self.recording = False
         self.chunks: list[tuple[float, bytes]] = []
@@ -102,12 +105,12 @@ class Receiver(asyncio.Protocol):
             self.transport.close()
 
 
-async def open_receiver(base: str, hello: dict[str, Any]) -> Receiver:
+async def open_receiver(base: str, hello: dict[str, Any], *, compression: bool = False) -> Receiver:
     """Connect, send ``hello``, and read until its initial sync is done."""
     url = base.replace("http", "ws") + "/v1/sync"
     uri = parse_uri(url)
     loop = asyncio.get_running_loop()
-    _, receiver = await loop.create_connection(lambda: Receiver(url), uri.host, uri.port)
+    _, receiver = await loop.create_connection(lambda: Receiver(url, compression=compression), uri.host, uri.port)
     await asyncio.wait_for(receiver.opened, 60)
     receiver.send(hello)
     await receiver.until("checkpoint", done=True)

@@ -62,6 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
     from fieldsync.server.app import create_app
     from fieldsync.server.logs import configure_logging
     from fieldsync.server.settings import Settings
+    from fieldsync.server.wsproto import uvicorn_ws_options
 
     settings = Settings.from_env()
     overrides = {k: v for k, v in {"host": args.host, "port": args.port, "database_url": args.database_url}.items() if v is not None}
@@ -74,7 +75,6 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=args.log_level,
         log_config=None,
-        ws_per_message_deflate=True,
-        ws_max_size=settings.max_frame_bytes,
+        **uvicorn_ws_options(settings),
     )
     return 0

@@ -32,6 +32,7 @@ class Settings:
     max_batch_changes: int = 5_000
     max_frame_bytes: int = 8 * 1024 * 1024
     page_rows: int = 500  # rows or changes per page; small pages overlap server reads with device writes (bench.sdk)
+    ws_deflate_min_bytes: int = 1024  # shorter WebSocket frames go uncompressed (server/wsproto.py; 0: deflate all)
     # side services
     ocr_engine: str = "rapidocr"
     default_phone_region: str = "CN"

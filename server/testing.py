@@ -23,6 +23,7 @@ import uvicorn
 from fieldsync.server.app import create_app
 from fieldsync.server.auth.tokens import issue_token
 from fieldsync.server.settings import Settings
+from fieldsync.server.wsproto import uvicorn_ws_options
 
 
 @dataclass
@@ -73,9 +74,8 @@ def start_server(settings: Settings, port: int = 0) -> LiveServer:
         host="127.0.0.1",
         port=port,
         log_level="warning",
-        ws_max_size=settings.max_frame_bytes,
-        ws_per_message_deflate=True,
         lifespan="on",
+        **uvicorn_ws_options(settings),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="fieldsync-server", daemon=True)
