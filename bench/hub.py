@@ -185,8 +185,12 @@ def summary(name: str, values: list[float], unit: str, baseline: float | None = 
     return text
 
 
-async def bench_ingest(bases: list[str], *, pushers: int, batches: int, rows_per_batch: int) -> float:
-    """Field changes per second through the hub(s) (acked = durable); pushers spread over the hubs."""
+async def bench_ingest(bases: list[str], *, pushers: int, batches: int, rows_per_batch: int, in_flight: int = 1) -> float:
+    """Field changes per second through the hub(s) (acked = durable); pushers spread over the hubs.
+
+    Each device keeps up to ``in_flight`` pushes unacknowledged, as ``SyncClient(max_in_flight=...)`` does (the
+    SDK's default is 2): the next push goes out when an ack comes back.
+    """
     devices = [await Device.open(bases[i % len(bases)], live=False) for i in range(pushers)]
     for d in devices:
         await d.until_done()
@@ -196,9 +200,23 @@ async def bench_ingest(bases: list[str], *, pushers: int, batches: int, rows_per
 
     async def run(d: Device, frames: list[tuple[str, str]]) -> int:
         n = 0
-        for batch, frame in frames:
-            ack = await d.push_frame(batch, frame)
-            n += ack["accepted"]
+        queue = iter(frames)
+        pending: set[str] = set()
+
+        async def send_next() -> None:
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.add(nxt[0])
+                await d.ws.send(nxt[1])
+
+        for _ in range(in_flight):
+            await send_next()
+        while pending:
+            msg = json.loads(await d.ws.recv())
+            if msg["type"] == "ack" and msg["batch"] in pending:
+                pending.discard(msg["batch"])
+                n += msg["accepted"]
+                await send_next()
         return n
 
     counts = await asyncio.gather(*(run(d, p) for d, p in zip(devices, payloads)))
@@ -329,8 +347,10 @@ def run_all(args: argparse.Namespace, url: str | None, fresh: Callable[[], Abstr
     if args.only in (None, "ingest"):
         with fresh() as url, servers(url, args.hubs) as hubs:
             bases = [b for b, _ in hubs]
-            rates = [run_async(lambda: bench_ingest(bases, pushers=4, batches=25, rows_per_batch=100)) for _ in range(args.runs)]
-            print(summary("ingest (4 devices, 500-change batches)", rates, "changes/s"))
+            for window in (1, 2):
+                rates = [run_async(lambda: bench_ingest(bases, pushers=4, batches=25, rows_per_batch=100, in_flight=window))
+                         for _ in range(args.runs)]
+                print(summary(f"ingest (4 devices, 500-change batches, {window} in flight)", rates, "changes/s"))
             print(f"{'hub RSS after ingest':<44} {sum(rss_mb(p.pid) for _, p in hubs):,.0f} MB over {args.hubs} process(es)")
 
     if args.only in (None, "fanout"):

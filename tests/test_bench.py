@@ -21,6 +21,8 @@ def test_hub_benchmarks_push_and_fan_out_against_a_real_server() -> None:
     with server(None) as (base, proc):
         rate = run_async(lambda: bench_ingest([base], pushers=2, batches=2, rows_per_batch=10))
         assert rate > 0
+        windowed = run_async(lambda: bench_ingest([base], pushers=2, batches=3, rows_per_batch=10, in_flight=2))
+        assert windowed > 0  # every push of both devices acked with two outstanding at a time (else it waits forever)
         latencies, _ = run_async(lambda: bench_fanout([base], [proc.pid], receivers=3, pushes=2))
         assert len(latencies) == 6 and all(lat >= 0 for lat in latencies)
 
