@@ -63,6 +63,7 @@ from fieldsync.server.org.store import OrgStore
 from fieldsync.server import logs
 from fieldsync.server.push import push_request
 from fieldsync.server.settings import Settings
+from fieldsync.server.wsproto import DIRECT_SEND
 from fieldsync.server.writer import Writer
 from fieldsync.server.store.base import BatchOutcome, ChangeStore, LogEntry, Principal
 from fieldsync.sync import errors as E
@@ -110,6 +111,7 @@ class Connection:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # held while a frame is being written
     looping: bool = False  # its live loop is at work (not parked on ``wake``)
     stalled: asyncio.Task[Any] | None = None  # a fast-path write waiting for the socket to drain
+    direct: Callable[[str], bool] | None = None  # the server protocol's synchronous write (server/wsproto.py), if any
 
 
 class Hub:
@@ -270,8 +272,14 @@ class Hub:
                 listener(lag)
 
     def _write_now(self, conn: Connection, frame: str) -> None:
-        """Write a frame without waking the connection's task; a socket that must drain gets a task of its own."""
+        """Write a frame without waking the connection's task; a socket that must drain gets a task of its own.
+
+        The caller made sure no other write of this connection is under way (its lock is free), so writing
+        through the protocol directly keeps the frames in order.
+        """
         try:
+            if conn.direct is not None and conn.direct(frame):
+                return
             conn.stalled = start_eagerly(conn.send(frame))
         except Exception:  # the socket is gone: its receive side ends the connection
             conn.closed = True
@@ -483,7 +491,7 @@ class Hub:
                 await asyncio.to_thread(self.devices.seen, principal.site, scope=scope.to_json())
             text_rows = "row-text" in hello.features
             view = visibility_for(self.schema, principal.site, hello.schema, stale or scope, text_rows=text_rows)
-            conn = Connection(principal, view, send, ws=ws, lock=lock)
+            conn = Connection(principal, view, send, ws=ws, lock=lock, direct=ws.scope.get("extensions", {}).get(DIRECT_SEND))
             if stale is not None and scope is not None:
                 conn.pending_scope = scope
             await send(

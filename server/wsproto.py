@@ -17,6 +17,13 @@ messages shorter than ``Settings.ws_deflate_min_bytes`` through untouched;
 everything longer (snapshot pages, large batches of changes) is deflated as
 before, and decoding is unchanged. ``uvicorn_ws_options`` is what both
 ``fieldsync serve`` and the test server give uvicorn.
+
+The protocol also offers the app a synchronous ``send_text_now`` (ASGI scope
+extension ``DIRECT_SEND``): the same frame bytes the ASGI ``send`` would
+write, without the coroutine layers of Starlette and the ASGI message. Fan-out
+uses it for idle, caught-up devices; when the socket must drain (or the
+connection is closing) it answers False and the caller takes the ordinary
+path, which waits.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from websockets.typing import ExtensionParameter
 from fieldsync.server.settings import Settings
 
 _DATA = (Opcode.TEXT, Opcode.BINARY)
+#: ASGI scope extension under which the protocol offers ``send_text_now`` (see ``Hub._write_now``).
+DIRECT_SEND = "fieldsync.send_text_now"
 
 
 class PlainBelow(Extension):
@@ -75,6 +84,20 @@ def protocol_for(settings: Settings) -> type[WebSocketsSansIOProtocol]:
             if self.config.ws_per_message_deflate:
                 self.conn.available_extensions = [PlainBelowFactory(min_bytes)]
 
+        def handle_connect(self, event: Any) -> None:
+            super().handle_connect(event)
+            if getattr(self, "scope", None) is not None:  # accepted: the app may write frames directly
+                self.scope["extensions"][DIRECT_SEND] = self.send_text_now  # type: ignore[index]
+
+        def send_text_now(self, text: str) -> bool:
+            """Write a text frame now, as ``send`` would, if that needs no waiting; False: use the ASGI ``send``."""
+            if (not self.handshake_complete or self.close_sent or self.disconnected or self.initial_response is not None
+                    or not self.writable.is_set() or self.transport.is_closing()):
+                return False
+            self.conn.send_text(text.encode())
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            return True
+
     return HubWebSocketProtocol
 
 
@@ -83,4 +106,4 @@ def uvicorn_ws_options(settings: Settings) -> dict[str, Any]:
     return {"ws": protocol_for(settings), "ws_per_message_deflate": True, "ws_max_size": settings.max_frame_bytes}
 
 
-__all__ = ["PlainBelow", "PlainBelowFactory", "protocol_for", "uvicorn_ws_options"]
+__all__ = ["DIRECT_SEND", "PlainBelow", "PlainBelowFactory", "protocol_for", "uvicorn_ws_options"]

@@ -66,6 +66,37 @@ def test_a_stalled_device_holds_up_nobody_and_later_gets_everything_in_order(liv
     asyncio.run(scenario())
 
 
+def test_idle_devices_get_live_frames_through_the_protocols_direct_write(live_server: Any, raw_client: Any) -> None:
+    """A caught-up, idle device's live frames are written by the server protocol's synchronous ``send_text_now``
+    (no ASGI send), and arrive whole and in order."""
+    server = live_server()
+
+    async def scenario() -> None:
+        pusher, _ = await raw_client.connect(server)
+        reader, _ = await raw_client.connect(server)
+        await pusher.sync_to_done()
+        await reader.sync_to_done()
+        hub = server.app.state.hub
+        [conn] = [c for c in hub.connections if c.principal.site == reader.site]
+        assert conn.direct is not None
+        used: list[bool] = []
+        direct = conn.direct
+        conn.direct = lambda frame: used.append(direct(frame)) or used[-1]
+        rows = [str(uuid.uuid4()) for _ in range(5)]
+        for row in rows:
+            assert (await pusher.push([pusher.change(row, "name", "华东 " + row[:8])]))["accepted"] == 1
+        got: list[str] = []
+        while len(got) < len(rows):
+            frame = await reader.until("changes", timeout=20)
+            got.extend(c["r"] for c in frame["changes"] if c["f"] == "name")
+        assert got == rows
+        assert used and all(used)  # every live frame went out through the direct write
+        await reader.close()
+        await pusher.close()
+
+    asyncio.run(scenario())
+
+
 def test_start_eagerly_finishes_in_place_when_nothing_waits() -> None:
     """A coroutine that never waits completes inside the call: no task is made."""
 
