@@ -328,14 +328,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deflate", action="store_true", help="fan-out receivers negotiate permessage-deflate, as the SDK does")
     args = parser.parse_args(argv)
     if args.pg and args.database_url is None:
-        return run_all(args, "postgresql", pg_schema)
-    return run_all(args, args.database_url, lambda: nullcontext(args.database_url))
+        return run_all(args, "PostgreSQL", pg_schema)
+    store = "PostgreSQL" if (args.database_url or "").startswith("postgresql") else "SQLite (WAL)"
+    return run_all(args, store, lambda: nullcontext(args.database_url))
 
 
-def run_all(args: argparse.Namespace, url: str | None, fresh: Callable[[], AbstractContextManager[str | None]]) -> int:
+def run_all(args: argparse.Namespace, store: str, fresh: Callable[[], AbstractContextManager[str | None]]) -> int:
     """Each benchmark on a store of its own from ``fresh()`` (a new SQLite file or PostgreSQL schema), so that
     fan-out receivers do not first download what the ingest benchmark wrote."""
-    store = "PostgreSQL" if url and url.startswith("postgresql") else "SQLite (WAL)"
     print(f"FieldSync hub benchmarks; store: {store}; hubs: {args.hubs}; {os.cpu_count()} CPUs; runs={args.runs}")
     if args.hubs > 1 and store != "PostgreSQL":
         raise SystemExit("several hubs need a shared PostgreSQL store: add --pg")

@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Iterable
+
 from fieldsync.sdk import outbox
 from fieldsync.sdk import tables as T
 from fieldsync.sync import errors as E
@@ -56,6 +58,15 @@ def repair_clock(conn: sqlite3.Connection, schema: Schema, clock: HlcClock, *, s
     if clock.last <= limit:
         return 0
     kept, beyond = 0, set()
+
+    def sort_out(hlcs: Iterable[int]) -> None:  # each HLC: beyond the hubs' reach, or the highest one kept so far
+        nonlocal kept
+        for h in hlcs:
+            if h > limit:
+                beyond.add(h)
+            elif h > kept:
+                kept = h
+
     rows: dict[tuple[str, str], RowState] = {}
     for table in schema.tables:
         for row_id, text in conn.execute(f"SELECT id, _state FROM {T.store(table)}"):
@@ -65,11 +76,7 @@ def repair_clock(conn: sqlite3.Connection, schema: Schema, clock: HlcClock, *, s
                 continue
             state = loads_state(text)
             rows[(table.name, row_id)] = state
-            for h in state_hlcs(table, state):
-                if h > limit:
-                    beyond.add(h)
-                else:
-                    kept = max(kept, h)
+            sort_out(state_hlcs(table, state))
     queued: list[tuple[int, str | None, Change]] = []
     for row, text, batch in conn.execute("SELECT id, change, batch FROM _fs_outbox ORDER BY id"):
         try:
@@ -77,14 +84,11 @@ def repair_clock(conn: sqlite3.Connection, schema: Schema, clock: HlcClock, *, s
         except (ValueError, E.ValidationError):  # not one this app can read (a later schema's field): left as it is
             continue
         queued.append((row, batch, change))
-        for h in change_hlcs(change):
-            if h > limit:
-                beyond.add(h)
-            else:
-                kept = max(kept, h)
-    mapping = relabeling(beyond, max(kept, pack(clock.physical_ms(), 0)), site=clock.site)
+        sort_out(change_hlcs(change))
+    floor = max(kept, pack(clock.physical_ms(), 0))
+    mapping = relabeling(beyond, floor, site=clock.site)
     if not mapping:
-        clock.relabeled(max(kept, pack(clock.physical_ms(), 0)))
+        clock.relabeled(floor)
         return 0
     stale_batches: set[str] = set()
     sent: set[tuple[str, str, str, int]] = set()

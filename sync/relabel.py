@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 A hub refuses changes stamped more than ``MAX_DRIFT_MS`` ahead of its clock
-(``FS-2012``): otherwise a phone whose clock is a week fast would win every
+(``FS-2011``): otherwise a phone whose clock is a week fast would win every
 last-writer-wins conflict for a week. A hybrid logical clock never goes
 back, so once a device has written with such a clock, every later write is
 stamped at least as far ahead, and every one is refused until real time
