@@ -36,6 +36,7 @@ import websockets
 
 from bench.receivers import Receiver, open_receiver
 from fieldsync.server.auth.tokens import issue_token
+from fieldsync.sdk.ids import uuid7
 from fieldsync.sync.hlc import pack
 
 SECRET = "bench-secret-" + "y" * 32
@@ -150,10 +151,11 @@ class Device:
             elif msg["type"] == "checkpoint" and msg["done"]:
                 return items, size, msg["cursor"]
 
-    def changes(self, rows: int) -> list[dict[str, Any]]:
+    def changes(self, rows: int, new_id: Callable[[], str] = uuid7) -> list[dict[str, Any]]:
+        """Field changes creating ``rows`` new rows; ids as the SDK makes them (UUIDv7) unless ``new_id`` says."""
         out = []
         for _ in range(rows):
-            row = str(uuid.uuid4())
+            row = new_id()
             for f in FIELDS:
                 self.ms += 1
                 out.append({"t": "accounts", "r": row, "f": f, "v": f"{f} {row[:8]}", "h": str(pack(self.ms, 0)), "s": self.site, "c": 1, "b": "0"})
@@ -185,17 +187,21 @@ def summary(name: str, values: list[float], unit: str, baseline: float | None = 
     return text
 
 
-async def bench_ingest(bases: list[str], *, pushers: int, batches: int, rows_per_batch: int, in_flight: int = 1) -> float:
+async def bench_ingest(
+    bases: list[str], *, pushers: int, batches: int, rows_per_batch: int, in_flight: int = 1, random_ids: bool = False
+) -> float:
     """Field changes per second through the hub(s) (acked = durable); pushers spread over the hubs.
 
     Each device keeps up to ``in_flight`` pushes unacknowledged, as ``SyncClient(max_in_flight=...)`` does (the
-    SDK's default is 2): the next push goes out when an ack comes back.
+    SDK's default is 2): the next push goes out when an ack comes back. New rows get UUIDv7 ids, as the SDK
+    makes them; ``random_ids`` uses random (v4) ids instead, as an import from another system might.
     """
     devices = [await Device.open(bases[i % len(bases)], live=False) for i in range(pushers)]
     for d in devices:
         await d.until_done()
     # Frames are encoded before the clock starts: a phone encodes on its own CPU, not the server's.
-    payloads = [[push_frame(d.changes(rows_per_batch)) for _ in range(batches)] for d in devices]
+    new_id = (lambda: str(uuid.uuid4())) if random_ids else uuid7
+    payloads = [[push_frame(d.changes(rows_per_batch, new_id)) for _ in range(batches)] for d in devices]
     start = time.perf_counter()
 
     async def run(d: Device, frames: list[tuple[str, str]]) -> int:
@@ -347,10 +353,13 @@ def run_all(args: argparse.Namespace, store: str, fresh: Callable[[], AbstractCo
     if args.only in (None, "ingest"):
         with fresh() as url, servers(url, args.hubs) as hubs:
             bases = [b for b, _ in hubs]
-            for window in (1, 2):
-                rates = [run_async(lambda: bench_ingest(bases, pushers=4, batches=25, rows_per_batch=100, in_flight=window))
-                         for _ in range(args.runs)]
-                print(summary(f"ingest (4 devices, 500-change batches, {window} in flight)", rates, "changes/s"))
+            for window, random_ids in ((1, False), (2, False), (1, True)):
+                rates = [
+                    run_async(lambda: bench_ingest(bases, pushers=4, batches=25, rows_per_batch=100, in_flight=window, random_ids=random_ids))
+                    for _ in range(args.runs)
+                ]
+                ids = ", random ids" if random_ids else ""
+                print(summary(f"ingest (4 devices, 500-change batches, {window} in flight{ids})", rates, "changes/s"))
             print(f"{'hub RSS after ingest':<44} {sum(rss_mb(p.pid) for _, p in hubs):,.0f} MB over {args.hubs} process(es)")
 
     if args.only in (None, "fanout"):

@@ -16,6 +16,13 @@ def test_pushcost_measures_the_push_path(capsys: pytest.CaptureFixture[str]) -> 
     assert "push path, CPU per field change" in capsys.readouterr().out
 
 
+def test_pushcost_busy_compares_against_an_idle_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench.pushcost --busy prints the idle figure and the busy-GIL figure with their ratio."""
+    assert pushcost.main(["--runs", "1", "--batches", "2", "--busy"]) == 0
+    out = capsys.readouterr().out
+    assert "push path, wall per change, GIL busy" in out and "ratio" in out
+
+
 def test_hub_benchmarks_push_and_fan_out_against_a_real_server() -> None:
     """bench.hub's ingest acks every change it pushes, and every receiver gets every fanned-out change."""
     with server(None) as (base, proc):
@@ -23,6 +30,7 @@ def test_hub_benchmarks_push_and_fan_out_against_a_real_server() -> None:
         assert rate > 0
         windowed = run_async(lambda: bench_ingest([base], pushers=2, batches=3, rows_per_batch=10, in_flight=2))
         assert windowed > 0  # every push of both devices acked with two outstanding at a time (else it waits forever)
+        assert run_async(lambda: bench_ingest([base], pushers=2, batches=2, rows_per_batch=10, random_ids=True)) > 0
         latencies, _ = run_async(lambda: bench_fanout([base], [proc.pid], receivers=3, pushes=2))
         assert len(latencies) == 6 and all(lat >= 0 for lat in latencies)
 

@@ -9,6 +9,16 @@ once per (table, columns, dialect) and hand plain tuples to the DB-API.
 Callers build insert tuples in column order with JSON columns already
 encoded (``json_text``); on PostgreSQL those parameters are cast to ``json``
 in the statement.
+
+Inserts go as multi-row ``INSERT ... VALUES (...), (...)`` statements of up
+to ``MAX_ROWS_PER_STATEMENT`` rows, not as ``executemany``: Python's sqlite3
+driver releases the GIL around every step it takes, and ``executemany``
+steps once per row. On a hub whose event loop is busy (validating the next
+push), each of those releases cost the writer thread up to a switch
+interval (5 ms) to win the GIL back -- a convoy that made a group's flush
+tens of times slower (``docs/performance.md``). One statement per chunk
+steps once. Chunks are the largest power of two that fits, so a table has
+a handful of statement texts for the drivers' statement caches.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import JSON, Table
@@ -33,15 +44,21 @@ def json_columns(table: Table, columns: Sequence[str]) -> tuple[bool, ...]:
     return tuple(isinstance(table.c[name].type, JSON) for name in columns)
 
 
-@lru_cache(maxsize=256)
-def _statement(table: Table, columns: tuple[str, ...], dialect: str, upsert_key: str | None) -> str:
+#: Rows per multi-row insert (and never more than ``MAX_PARAMETERS`` parameters).
+MAX_ROWS_PER_STATEMENT = 512
+#: SQLite's default bound on a statement's parameters (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
+MAX_PARAMETERS = 32766
+
+
+@lru_cache(maxsize=1024)
+def _statement(table: Table, columns: tuple[str, ...], dialect: str, upsert_key: str | None, rows: int) -> str:
     is_json = json_columns(table, columns)
     if dialect == "postgresql":
         marks = ", ".join("%s::json" if j else "%s" for j in is_json)
     else:
         marks = ", ".join("?" for _ in columns)
     quoted = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ' + ", ".join([f"({marks})"] * rows)
     if upsert_key is not None:
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != upsert_key)
         sql += f' ON CONFLICT ("{upsert_key}") DO UPDATE SET {updates}'
@@ -51,9 +68,31 @@ def _statement(table: Table, columns: tuple[str, ...], dialect: str, upsert_key:
 def insert_rows(
     conn: Any, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]], *, upsert_key: str | None = None
 ) -> None:
-    """Insert ``rows`` (tuples in ``columns`` order, JSON pre-encoded) into ``table``; upsert on ``upsert_key``."""
-    if rows:
-        conn.exec_driver_sql(_statement(table, columns, conn.dialect.name, upsert_key), rows)
+    """Insert ``rows`` (tuples in ``columns`` order, JSON pre-encoded) into ``table``; upsert on ``upsert_key``.
+
+    The rows of one call must have distinct ``upsert_key`` values (an upsert
+    statement may not touch a row twice).
+    """
+    dialect = conn.dialect.name
+    for start, size in chunks(len(rows), len(columns)):
+        params = tuple(chain.from_iterable(rows[start : start + size]))
+        conn.exec_driver_sql(_statement(table, columns, dialect, upsert_key, size), params)
+
+
+def chunks(count: int, width: int) -> list[tuple[int, int]]:
+    """(start, size) of the statements that insert ``count`` rows of ``width`` parameters.
+
+    Full chunks of the largest allowed size, then the remainder as powers of two.
+    """
+    most = max(1, min(MAX_ROWS_PER_STATEMENT, MAX_PARAMETERS // width))
+    out = []
+    start = 0
+    while start < count:
+        left = count - start
+        size = most if left >= most else 1 << (left.bit_length() - 1)
+        out.append((start, size))
+        start += size
+    return out
 
 
 def mark(dialect: str) -> str:
@@ -81,4 +120,4 @@ def scalar(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
     return None if row is None else row[0]
 
 
-__all__ = ["insert_rows", "json_columns", "json_text", "mark", "scalar", "select_in"]
+__all__ = ["MAX_PARAMETERS", "MAX_ROWS_PER_STATEMENT", "chunks", "insert_rows", "json_columns", "json_text", "mark", "scalar", "select_in"]
