@@ -63,7 +63,7 @@ from fieldsync.server.org.store import OrgStore
 from fieldsync.server import logs
 from fieldsync.server.push import push_request
 from fieldsync.server.settings import Settings
-from fieldsync.server.wsproto import DIRECT_SEND
+from fieldsync.server.wsproto import DIRECT_SEND, OutFrame
 from fieldsync.server.writer import Writer
 from fieldsync.server.store.base import BatchOutcome, ChangeStore, LogEntry, Principal
 from fieldsync.sync import errors as E
@@ -111,7 +111,7 @@ class Connection:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # held while a frame is being written
     looping: bool = False  # its live loop is at work (not parked on ``wake``)
     stalled: asyncio.Task[Any] | None = None  # a fast-path write waiting for the socket to drain
-    direct: Callable[[str], bool] | None = None  # the server protocol's synchronous write (server/wsproto.py), if any
+    direct: Callable[[OutFrame], bool] | None = None  # the server protocol's synchronous write (server/wsproto.py), if any
 
 
 class Hub:
@@ -247,7 +247,7 @@ class Hub:
         simple = not any(e.moved_from is not None or e.erased for e in fresh)
         sites = {e.site for e in fresh}
         seq = f"c:{self.head}"
-        shared: dict[tuple[int, int, bool], str | None] = {}
+        shared: dict[tuple[int, int, bool], OutFrame | None] = {}
         written = 0
         for conn in self.connections:
             if not conn.live or conn.closed:
@@ -271,7 +271,7 @@ class Hub:
             for listener in self.lag_listeners:
                 listener(lag)
 
-    def _write_now(self, conn: Connection, frame: str) -> None:
+    def _write_now(self, conn: Connection, frame: OutFrame) -> None:
         """Write a frame without waking the connection's task; a socket that must drain gets a task of its own.
 
         The caller made sure no other write of this connection is under way (its lock is free), so writing
@@ -280,7 +280,7 @@ class Hub:
         try:
             if conn.direct is not None and conn.direct(frame):
                 return
-            conn.stalled = start_eagerly(conn.send(frame))
+            conn.stalled = start_eagerly(conn.send(frame.text))
         except Exception:  # the socket is gone: its receive side ends the connection
             conn.closed = True
             conn.wake.set()
@@ -602,10 +602,10 @@ class Hub:
             pass
 
 
-def _live_frame(entries: list[LogEntry], view: Visibility, seq: str) -> str | None:
+def _live_frame(entries: list[LogEntry], view: Visibility, seq: str) -> OutFrame | None:
     """The live ``changes`` frame of ``entries`` for a view (None when it sees none of them)."""
     scoped = scope_entries(entries, view)
-    return P.changes_frame(changes=scoped.bodies, seq=seq) if scoped.bodies else None
+    return OutFrame(P.changes_frame(changes=scoped.bodies, seq=seq)) if scoped.bodies else None
 
 
 def _write_done(conn: Connection, task: asyncio.Task[Any]) -> None:

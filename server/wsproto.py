@@ -18,12 +18,20 @@ everything longer (snapshot pages, large batches of changes) is deflated as
 before, and decoding is unchanged. ``uvicorn_ws_options`` is what both
 ``fieldsync serve`` and the test server give uvicorn.
 
-The protocol also offers the app a synchronous ``send_text_now`` (ASGI scope
+The protocol also offers the app a synchronous ``send_now`` (ASGI scope
 extension ``DIRECT_SEND``): the same frame bytes the ASGI ``send`` would
 write, without the coroutine layers of Starlette and the ASGI message. Fan-out
 uses it for idle, caught-up devices; when the socket must drain (or the
 connection is closing) it answers False and the caller takes the ordinary
 path, which waits.
+
+``send_now`` takes an ``OutFrame``: a message with its uncompressed frame
+bytes built once. A server's frames are unmasked, so a message that goes
+uncompressed (no deflate negotiated, or shorter than the threshold) is the
+same bytes on every connection: fan-out serialises a live frame once per
+view class and writes those bytes to each socket, instead of building the
+frame again per device. Longer messages on deflate connections still go
+through the connection's own compressor.
 """
 
 from __future__ import annotations
@@ -35,13 +43,25 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.extensions.base import Extension
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 from websockets.typing import ExtensionParameter
 
 from fieldsync.server.settings import Settings
 
 _DATA = (Opcode.TEXT, Opcode.BINARY)
-#: ASGI scope extension under which the protocol offers ``send_text_now`` (see ``Hub._write_now``).
-DIRECT_SEND = "fieldsync.send_text_now"
+#: ASGI scope extension under which the protocol offers ``send_now`` (see ``Hub._write_now``).
+DIRECT_SEND = "fieldsync.send_now"
+
+
+class OutFrame:
+    """A text message for many connections, with its uncompressed frame bytes built once."""
+
+    __slots__ = ("data", "plain", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data = text.encode()
+        self.plain = Frame(Opcode.TEXT, self.data).serialize(mask=False, extensions=[])
 
 
 class PlainBelow(Extension):
@@ -87,15 +107,22 @@ def protocol_for(settings: Settings) -> type[WebSocketsSansIOProtocol]:
         def handle_connect(self, event: Any) -> None:
             super().handle_connect(event)
             if getattr(self, "scope", None) is not None:  # accepted: the app may write frames directly
-                self.scope["extensions"][DIRECT_SEND] = self.send_text_now  # type: ignore[index]
+                self.scope["extensions"][DIRECT_SEND] = self.send_now  # type: ignore[index]
 
-        def send_text_now(self, text: str) -> bool:
-            """Write a text frame now, as ``send`` would, if that needs no waiting; False: use the ASGI ``send``."""
+        def send_now(self, frame: OutFrame) -> bool:
+            """Write ``frame`` now, as ``send`` would, if that needs no waiting; False: use the ASGI ``send``."""
+            conn = self.conn
             if (not self.handshake_complete or self.close_sent or self.disconnected or self.initial_response is not None
-                    or not self.writable.is_set() or self.transport.is_closing()):
+                    or not self.writable.is_set() or self.transport.is_closing() or conn.state is not State.OPEN):
                 return False
-            self.conn.send_text(text.encode())
-            self.transport.write(b"".join(self.conn.data_to_send()))
+            extensions = conn.extensions
+            if not extensions or (
+                len(extensions) == 1 and isinstance(extensions[0], PlainBelow) and len(frame.data) < extensions[0].min_bytes
+            ):
+                self.transport.write(frame.plain)  # what send_text would write: no extension touches it
+            else:
+                conn.send_text(frame.data)
+                self.transport.write(b"".join(conn.data_to_send()))
             return True
 
     return HubWebSocketProtocol
@@ -106,4 +133,4 @@ def uvicorn_ws_options(settings: Settings) -> dict[str, Any]:
     return {"ws": protocol_for(settings), "ws_per_message_deflate": True, "ws_max_size": settings.max_frame_bytes}
 
 
-__all__ = ["DIRECT_SEND", "PlainBelow", "PlainBelowFactory", "protocol_for", "uvicorn_ws_options"]
+__all__ = ["DIRECT_SEND", "OutFrame", "PlainBelow", "PlainBelowFactory", "protocol_for", "uvicorn_ws_options"]

@@ -67,8 +67,9 @@ def test_a_stalled_device_holds_up_nobody_and_later_gets_everything_in_order(liv
 
 
 def test_idle_devices_get_live_frames_through_the_protocols_direct_write(live_server: Any, raw_client: Any) -> None:
-    """A caught-up, idle device's live frames are written by the server protocol's synchronous ``send_text_now``
-    (no ASGI send), and arrive whole and in order."""
+    """A caught-up, idle device's live frames are written by the server protocol's synchronous ``send_now`` (no ASGI
+    send), the short ones as shared uncompressed bytes and the long ones through the connection's compressor, and all
+    arrive whole and in order."""
     server = live_server()
 
     async def scenario() -> None:
@@ -82,9 +83,10 @@ def test_idle_devices_get_live_frames_through_the_protocols_direct_write(live_se
         used: list[bool] = []
         direct = conn.direct
         conn.direct = lambda frame: used.append(direct(frame)) or used[-1]
-        rows = [str(uuid.uuid4()) for _ in range(5)]
-        for row in rows:
-            assert (await pusher.push([pusher.change(row, "name", "华东 " + row[:8])]))["accepted"] == 1
+        rows = [str(uuid.uuid4()) for _ in range(6)]
+        for i, row in enumerate(rows):
+            name = ("华东 " + row[:8]) * (200 if i % 2 else 1)  # every other frame above the 1 KiB deflate threshold
+            assert (await pusher.push([pusher.change(row, "name", name)]))["accepted"] == 1
         got: list[str] = []
         while len(got) < len(rows):
             frame = await reader.until("changes", timeout=20)

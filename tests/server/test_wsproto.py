@@ -10,13 +10,14 @@ from websockets.frames import Frame
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
-from fieldsync.server.wsproto import PlainBelowFactory
+from fieldsync.server.wsproto import OutFrame, PlainBelowFactory
 
 
-def _pair(min_bytes: int) -> tuple[ServerProtocol, ClientProtocol]:
-    """A server and a client that negotiated permessage-deflate, handshake done in memory."""
+def _pair(min_bytes: int, *, deflate: bool = True) -> tuple[ServerProtocol, ClientProtocol]:
+    """A server and a client that negotiated permessage-deflate (or, with ``deflate=False``, no extension),
+    handshake done in memory."""
     server = ServerProtocol(extensions=[PlainBelowFactory(min_bytes)])
-    client = ClientProtocol(parse_uri("ws://127.0.0.1/v1/sync"), extensions=[ClientPerMessageDeflateFactory()])
+    client = ClientProtocol(parse_uri("ws://127.0.0.1/v1/sync"), extensions=[ClientPerMessageDeflateFactory()] if deflate else None)
     client.send_request(client.connect())
     for data in client.data_to_send():
         server.receive_data(data)
@@ -25,7 +26,7 @@ def _pair(min_bytes: int) -> tuple[ServerProtocol, ClientProtocol]:
     for data in server.data_to_send():
         client.receive_data(data)
     client.events_received()
-    assert [e.name for e in server.extensions] == [e.name for e in client.extensions] == ["permessage-deflate"]
+    assert [e.name for e in server.extensions] == [e.name for e in client.extensions] == (["permessage-deflate"] if deflate else [])
     return server, client
 
 
@@ -59,3 +60,15 @@ def test_a_threshold_of_zero_deflates_every_frame() -> None:
     server, client = _pair(min_bytes=0)
     got = _deliver(server, client, ["{}", "x" * 5000])
     assert got == [(True, "{}"), (True, "x" * 5000)]
+
+
+def test_an_out_frame_is_the_bytes_the_protocol_writes_for_a_small_message() -> None:
+    """OutFrame.plain is byte for byte what a deflate connection writes for a message under the threshold (and what a
+    connection without extensions writes), whatever its length class -- so fan-out may write it to every socket."""
+    server, _ = _pair(min_bytes=70_000)
+    plain, _ = _pair(min_bytes=0, deflate=False)
+    for text in ["{}", "华东" * 40, "x" * 125, "x" * 126, "y" * 65_535 + "z"]:
+        server.send_text(text.encode())
+        plain.send_text(text.encode())
+        assert b"".join(server.data_to_send()) == OutFrame(text).plain
+        assert b"".join(plain.data_to_send()) == OutFrame(text).plain
