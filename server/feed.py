@@ -97,8 +97,9 @@ class Visibility:
         return (id(self.scope), self.schema_version, self.text_rows)
 
     def sees_entry(self, e: LogEntry) -> bool:
-        """The record is another device's, about a row this device may read."""
-        if e.site == self.site:
+        """The record is another device's (or carries the server's stamp of a row this device created), about a row
+        this device may read."""
+        if e.site == self.site and not e.stamp:
             return False
         if self.row_filter is not None and not self.row_filter(e.table, e.owner_id, e.department_id):
             return False
@@ -107,15 +108,17 @@ class Visibility:
     def entry_body(self, e: LogEntry) -> tuple[str, int] | None:
         """The part of a visible record this device may receive, and how many changes it holds.
 
-        All of it, unless the device runs an older schema (fields it does not
-        know are left out) or its role hides fields; None when nothing is left.
+        All of it (of its own record, a device gets only the server's stamp),
+        unless the device runs an older schema (fields it does not know are
+        left out) or its role hides fields; None when nothing is left.
         """
+        body, count = e.stamp_body() if e.site == self.site else (e.body, e.count)
         hides = self.scope is not None and bool(self.scope.hidden)
         if not self.known_fields and not hides:
-            return e.body, e.count
+            return body, count
         known = self.known_fields.get(e.table) if self.known_fields else None
         kept = []
-        for change in e.changes():
+        for change in json.loads("[" + body + "]"):
             fname = change["f"]
             if fname != "_cl" and known is not None and fname not in known:
                 continue
@@ -124,8 +127,8 @@ class Visibility:
             kept.append(change)
         if not kept:
             return None
-        if len(kept) == e.count:
-            return e.body, e.count
+        if len(kept) == count:
+            return body, count
         return ",".join(_encode(c) for c in kept), len(kept)
 
     def reads_row(self, table: str, row_id: str, owner_id: str | None, department_id: str | None) -> bool:

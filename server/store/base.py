@@ -20,8 +20,11 @@ class LogEntry:
 
     ``body`` holds the wire texts of the ``count`` field changes ``site``
     made to one row in one write, joined by commas (a JSON array's contents),
-    so that a page of changes is its records' bodies joined. Never mutated
-    once built (not frozen: one is built per committed record, see ``Change``).
+    so that a page of changes is its records' bodies joined. When the write
+    created the row, the server's stamp of its owner and department leads the
+    body: its first ``stamp`` characters, the part ``site`` itself is sent
+    (``stamp_body``). Never mutated once built (not frozen: one is built per
+    committed record, see ``Change``).
     """
 
     seq: int
@@ -34,6 +37,16 @@ class LogEntry:
     moved_from: tuple[str | None, str | None] | None = None  # (owner, department) before a reassignment
     erased: bool = False  # the row was erased: every device drops it (``evict``), nothing else is sent
     count: int = 1
+    stamp: int = 0
+
+    def stamp_body(self) -> tuple[str, int]:
+        """The leading stamp changes' texts and how many there are (``("", 0)`` without a stamp)."""
+        if not self.stamp:
+            return "", 0
+        part = self.body[: self.stamp]
+        # Change texts are canonical JSON objects starting '{"t":'; inside a string value '"' is escaped,
+        # so ',{"t":' occurs only between two changes.
+        return part, part.count(',{"t":') + 1
 
     def changes(self) -> list[dict[str, Any]]:
         """The record's field changes, parsed."""

@@ -103,14 +103,15 @@ class SqlChangeStore:
     def changes_after(self, seq: int, limit: int) -> list[LogEntry]:
         c = self.t_changes.c
         query = (
-            select(c.seq, c.site, c.tbl, c.row_id, c.owner_id, c.department_id, c.body, c.moved_from, c.n_changes)
+            select(c.seq, c.site, c.tbl, c.row_id, c.owner_id, c.department_id, c.body, c.moved_from, c.n_changes, c.stamp_chars)
             .where(c.seq > seq)
             .order_by(c.seq)
             .limit(limit)
         )
         with self._read() as conn:
             return [
-                LogEntry(*row[:7], moved_from=_moved(row[7]), erased=row[7] == ERASED_MARK, count=row[8]) for row in conn.execute(query)
+                LogEntry(*row[:7], moved_from=_moved(row[7]), erased=row[7] == ERASED_MARK, count=row[8], stamp=row[9])
+                for row in conn.execute(query)
             ]
 
     def snapshot_page(self, table: str, after_id: str, limit: int) -> list[tuple[str, str]]:

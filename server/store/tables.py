@@ -14,7 +14,11 @@ Bookkeeping tables:
   contents of a JSON array, so a feed page is the records' bodies joined;
   ``field`` is the field's name when there is one, else ``*``, and ``hlc``
   the highest HLC among them. One record per row rather than per field is
-  what makes ingest fast: SQLite's cost is mostly per inserted row.
+  what makes ingest fast: SQLite's cost is mostly per inserted row. When a
+  device creates a row, the server's stamp of its owner and department rides
+  in the device's record: ``stamp_chars`` leading characters of ``body`` hold
+  the stamp's changes (site ``server``), and the device itself, which is not
+  sent its own records, is sent just that part.
 * ``sync_batches``: every (site, batch id) applied, with a digest of its
   content and the ack sent, for exactly-once pushes.
 * ``sync_conflicts``: the conflict history (one row per losing write).
@@ -97,6 +101,7 @@ def build_metadata(schema: Schema) -> tuple[MetaData, dict[str, Table]]:
         Column("committed_ms", BigInteger, nullable=False),
         Column("moved_from", Text),
         Column("n_changes", Integer, nullable=False, server_default="1"),
+        Column("stamp_chars", Integer, nullable=False, server_default="0"),
         Index("ix_sync_changes_row", "tbl", "row_id"),
     )
     Table(

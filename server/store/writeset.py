@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 Key = tuple[str, str]
 LOG_COLUMNS = (
     "seq", "tbl", "row_id", "field", "site", "hlc", "owner_id", "department_id", "body", "committed_ms", "moved_from", "n_changes",
+    "stamp_chars",
 )
 BATCH_COLUMNS = ("site", "batch_id", "digest", "seq", "ack", "user_id", "committed_ms")
 
@@ -148,13 +149,14 @@ class WriteSet:
                 continue
             moved = before if before is not None and before != (owner, dept) else None
             moved_text = None if moved is None else json_text(list(moved))
-            for site, group in _by_site(result.applied):
+            for site, group, stamp in _records(result.applied, principal is not None):
                 seq += 1
                 body = ",".join([ch.wire_text() for ch in group])
+                stamp_chars = len(",".join([ch.wire_text() for ch in group[:stamp]])) if stamp else 0
                 top = max(ch.hlc for ch in group)
                 fname = group[0].field if len(group) == 1 else "*"
-                entries.append(LogEntry(seq, site, table_name, row_id, owner, dept, body, moved, False, len(group)))
-                log.append((seq, table_name, row_id, fname, site, top, owner, dept, body, committed, moved_text, len(group)))
+                entries.append(LogEntry(seq, site, table_name, row_id, owner, dept, body, moved, False, len(group), stamp_chars))
+                log.append((seq, table_name, row_id, fname, site, top, owner, dept, body, committed, moved_text, len(group), stamp_chars))
             merged.append((key, new_state, seq))
         # Everything computed: only now fold it in, so a failure above leaves the write set untouched.
         for key, new_state, row_seq in merged:
@@ -214,8 +216,13 @@ def stamp_owner(row_changes: Sequence[Change], principal: Principal) -> list[Cha
     return out
 
 
-def _by_site(applied: Sequence[Change]) -> list[tuple[str, list[Change]]]:
-    """The applied changes of one row, one group per writing site (a device's own, the server's stamp)."""
+def _records(applied: Sequence[Change], pushed: bool) -> list[tuple[str, list[Change], int]]:
+    """The log records of one row's applied changes: (site, changes, how many leading changes are the stamp).
+
+    One record per writing site, except that in a push (``pushed``) the
+    server's stamp of a new row and the pushing device's changes make one
+    record of the device's, the stamp first, so a new row costs one record.
+    """
     groups: dict[str, list[Change]] = {}
     for ch in applied:
         group = groups.get(ch.site)
@@ -223,7 +230,11 @@ def _by_site(applied: Sequence[Change]) -> list[tuple[str, list[Change]]]:
             groups[ch.site] = [ch]
         else:
             group.append(ch)
-    return list(groups.items())
+    if pushed and len(groups) == 2 and SERVER_SITE in groups:
+        stamp = groups.pop(SERVER_SITE)
+        [(site, own)] = groups.items()
+        return [(site, stamp + own, len(stamp))]
+    return [(site, group, 0) for site, group in groups.items()]
 
 
 def _value(state: RowState, name: str) -> Any:

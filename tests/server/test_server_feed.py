@@ -84,3 +84,33 @@ def _catch_up(seq: int) -> Any:
     from fieldsync.server.feed import Cursor
 
     return Cursor(seq)
+
+
+def test_a_new_rows_stamp_rides_in_its_creators_record(store: SqlChangeStore) -> None:
+    """Creating a row writes one log record, the device's, led by the server's owner stamp: ``stamp_body`` is exactly
+    the stamp's changes."""
+    row = str(uuid.uuid4())
+    store.apply_batch(ME, "b1", "d1", [Change("notes", row, "title", "hi", pack(1000, 0), "dev-new"),
+                                       Change("notes", row, "pinned", True, pack(1000, 1), "dev-new")], [], 2)
+    [entry] = store.changes_after(0, 10)
+    assert entry.site == "dev-new" and entry.count == 3
+    stamp, count = entry.stamp_body()
+    assert count == 1 and [(c["f"], c["v"], c["s"]) for c in json.loads("[" + stamp + "]")] == [("owner_id", ME.user_id, "server")]
+    assert [c["f"] for c in entry.changes()] == ["owner_id", "title", "pinned"]
+    store.apply_batch(ME, "b2", "d2", [Change("notes", row, "title", "ho", pack(2000, 0), "dev-new")], [], 1)
+    assert store.changes_after(1, 10)[0].stamp_body() == ("", 0)  # an existing row: no stamp
+
+
+def test_the_creator_is_sent_only_the_stamp_of_its_own_record(store: SqlChangeStore) -> None:
+    """From its own record the creating device gets the server's stamp alone (counted as one change); another device
+    gets the whole record; an older-schema creator still gets the stamp."""
+    row = str(uuid.uuid4())
+    store.apply_batch(ME, "b1", "d1", [Change("notes", row, "title", "hi", pack(1000, 0), "dev-new"),
+                                       Change("notes", row, "pinned", True, pack(1000, 1), "dev-new")], [], 2)
+    for client_schema in (2, 1):
+        own = visibility_for(V2, "dev-new", client_schema)
+        _, changes, count = items(next_page_set(store, V2, _catch_up(0), own, page_rows=100).frames)
+        assert [(c["f"], c["v"], c["s"]) for c in changes] == [("owner_id", ME.user_id, "server")] and count == 1
+    other = visibility_for(V2, "dev-other", 2)
+    _, changes, count = items(next_page_set(store, V2, _catch_up(0), other, page_rows=100).frames)
+    assert [c["f"] for c in changes] == ["owner_id", "title", "pinned"] and count == 3

@@ -42,17 +42,22 @@ def test_push_is_acked_and_reaches_other_devices_live(live_server: Any, raw_clie
 
 
 def test_device_never_receives_its_own_changes(live_server: Any, raw_client: Any) -> None:
-    """Live frames to the pushing device carry no change of its own site."""
+    """Frames to the pushing device carry no change of its own site, live or on catch-up from a cursor: of a row it
+    created it gets just the server's owner stamp, which rides in its own log record."""
     server = live_server()
 
     async def scenario() -> None:
         a, _ = await raw_client.connect(server)
-        await a.sync_to_done()
+        _, cursor = await a.sync_to_done()
         row = str(uuid.uuid4())
-        await a.push([a.change(row, "name", "Acme")])
+        await a.push([a.change(row, "name", "Acme"), a.change(row, "tier", "A")])
         frame = await a.until("changes")  # the server's owner stamp
-        assert all(c["s"] != a.site for c in frame["changes"])
+        assert [(c["r"], c["f"], c["s"]) for c in frame["changes"]] == [(row, "owner_id", "server")]
         await a.close()
+        again, _ = await raw_client.connect(server, site=a.site, cursor=cursor)
+        caught_up, _ = await again.sync_to_done()
+        assert [(c["r"], c["f"], c["s"]) for c in caught_up] == [(row, "owner_id", "server")]
+        await again.close()
 
     asyncio.run(scenario())
 

@@ -85,7 +85,9 @@ def test_a_failing_batch_leaves_the_others_and_its_rows_untouched(store: SqlChan
     assert isinstance(out[0], BatchOutcome) and isinstance(out[2], BatchOutcome)
     values = loads_state(store.row_states("accounts", [shared])[shared]).values()
     assert (values["name"], values["tier"]) == ("Acme", "B")
-    assert {e.site for e in store.changes_after(0, 100)} == {"dev-a", "server"}
+    logged = store.changes_after(0, 100)
+    assert {ch["s"] for e in logged for ch in e.changes()} == {"dev-a", "server"}  # the stamp rides in dev-a's record
+    assert {e.site for e in logged} == {"dev-a"}
     t = store.t_batches
     with store.engine.connect() as conn:
         assert {r[0] for r in conn.execute(select(t.c.batch_id))} == {"a1", "a2"}
