@@ -351,16 +351,17 @@ def run_all(args: argparse.Namespace, store: str, fresh: Callable[[], AbstractCo
         print(f"{'bytes per field change on the wire':<44} raw {raw:,.0f} B, deflated {deflated:,.0f} B (500-change push frame)")
 
     if args.only in (None, "ingest"):
-        with fresh() as url, servers(url, args.hubs) as hubs:
-            bases = [b for b, _ in hubs]
-            for window, random_ids in ((1, False), (2, False), (1, True)):
+        for window, random_ids in ((1, False), (2, False), (1, True)):  # each on a fresh store: equal footing
+            with fresh() as url, servers(url, args.hubs) as hubs:
+                bases = [b for b, _ in hubs]
                 rates = [
                     run_async(lambda: bench_ingest(bases, pushers=4, batches=25, rows_per_batch=100, in_flight=window, random_ids=random_ids))
                     for _ in range(args.runs)
                 ]
                 ids = ", random ids" if random_ids else ""
                 print(summary(f"ingest (4 devices, 500-change batches, {window} in flight{ids})", rates, "changes/s"))
-            print(f"{'hub RSS after ingest':<44} {sum(rss_mb(p.pid) for _, p in hubs):,.0f} MB over {args.hubs} process(es)")
+                rss = sum(rss_mb(p.pid) for _, p in hubs)
+        print(f"{'hub RSS after ingest':<44} {rss:,.0f} MB over {args.hubs} process(es)")
 
     if args.only in (None, "fanout"):
         for n in [int(x) for x in args.devices.split(",")]:
