@@ -371,9 +371,20 @@ class SqlChangeStore:
 
         return _Tx()
 
-    def close(self) -> None:
+    def close(self, *, wait_s: float = 5.0) -> None:
+        """Stop the checkpointer and close the pool's connections.
+
+        Waits up to ``wait_s`` for connections still checked out -- a worker
+        thread finishing a read that its cancelled caller no longer awaits --
+        because ``dispose`` leaves those open, to be closed only when their
+        pool is garbage-collected, at some random later moment.
+        """
         if self._checkpointer is not None:
             self._checkpointer.stop()
+        checked_out = getattr(self.engine.pool, "checkedout", None)
+        deadline = time.monotonic() + wait_s
+        while checked_out is not None and checked_out() > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
         self.engine.dispose()
 
 
