@@ -70,10 +70,10 @@ def apply(batches: int, total: int, *, busy: bool = False) -> float:
         store._checkpointer = None
     who = Principal("00000000-0000-4000-8000-000000000001", None, "bench-1")
     now = 1_764_000_000_000 + 10**9
-    stop = threading.Event()
-    burner = threading.Thread(target=_burn, args=(stop,), daemon=True)
     if busy:
         requests = [push_request(CRM_SCHEMA, who, P.parse_client_message(t, max_changes=5000), now_ms=now) for t in texts[:batches]]
+        stop = threading.Event()
+        burner = threading.Thread(target=_burn, args=(stop,), daemon=True)
         burner.start()
         start = time.perf_counter()
         for i in range(0, batches, 2):

@@ -74,8 +74,12 @@ class PlainBelow(Extension):
     def decode(self, frame: Frame, *, max_size: int | None = None) -> Frame:
         return self.inner.decode(frame, max_size=max_size)
 
+    def sends_plain(self, size: int) -> bool:
+        """A single-frame message of ``size`` bytes goes uncompressed."""
+        return size < self.min_bytes
+
     def encode(self, frame: Frame) -> Frame:
-        if frame.fin and frame.opcode in _DATA and len(frame.data) < self.min_bytes:
+        if frame.fin and frame.opcode in _DATA and self.sends_plain(len(frame.data)):
             return frame  # RSV1 stays unset: the peer reads it as an uncompressed message
         return self.inner.encode(frame)
 
@@ -116,9 +120,8 @@ def protocol_for(settings: Settings) -> type[WebSocketsSansIOProtocol]:
                     or not self.writable.is_set() or self.transport.is_closing() or conn.state is not State.OPEN):
                 return False
             extensions = conn.extensions
-            if not extensions or (
-                len(extensions) == 1 and isinstance(extensions[0], PlainBelow) and len(frame.data) < extensions[0].min_bytes
-            ):
+            only = extensions[0] if len(extensions) == 1 else None
+            if not extensions or (isinstance(only, PlainBelow) and only.sends_plain(len(frame.data))):
                 self.transport.write(frame.plain)  # what send_text would write: no extension touches it
             else:
                 conn.send_text(frame.data)

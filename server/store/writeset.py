@@ -151,8 +151,9 @@ class WriteSet:
             moved_text = None if moved is None else json_text(list(moved))
             for site, group, stamp in _records(result.applied, principal is not None):
                 seq += 1
-                body = ",".join([ch.wire_text() for ch in group])
-                stamp_chars = len(",".join([ch.wire_text() for ch in group[:stamp]])) if stamp else 0
+                texts = [ch.wire_text() for ch in group]
+                body = ",".join(texts)
+                stamp_chars = len(",".join(texts[:stamp]))
                 top = max(ch.hlc for ch in group)
                 fname = group[0].field if len(group) == 1 else "*"
                 entries.append(LogEntry(seq, site, table_name, row_id, owner, dept, body, moved, False, len(group), stamp_chars))
