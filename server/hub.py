@@ -33,6 +33,7 @@ protocol rules live in ``fieldsync.sync`` and the paging in ``feed.py``.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import logging
 import time
@@ -71,6 +72,29 @@ from fieldsync.sync import protocol as P
 from fieldsync.sync.schema import Schema
 
 log = logging.getLogger("fieldsync.hub")
+
+
+def window_after(recent: deque[LogEntry], head: int, seq: int, limit: int) -> list[LogEntry] | None:
+    """Up to ``limit`` entries after ``seq`` from ``recent`` (the window, in sequence order, ending at ``head``),
+    or None if the window no longer reaches back to ``seq``.
+
+    Sequences in the window are consecutive but for holes an erasure can leave
+    (it deletes the erased row's records): the position is computed, checked,
+    and searched for when a hole makes the computation miss.
+    """
+    if seq >= head:
+        return []
+    if not recent or recent[0].seq > seq + 1:
+        return None
+    start = seq + 1 - recent[0].seq
+    if start >= len(recent) or recent[start].seq != seq + 1:
+        start = bisect.bisect_right(recent, seq, key=_seq_of)
+    return [recent[i] for i in range(start, min(len(recent), start + limit))]
+
+
+def _seq_of(entry: LogEntry) -> int:
+    return entry.seq
+
 
 HELLO_TIMEOUT_S = 15.0
 RECENT_WINDOW = 100_000
@@ -136,6 +160,8 @@ class Hub:
         self.lag_listeners: list[Callable[[float], None]] = []
         self.published_at: deque[tuple[int, float]] = deque(maxlen=4096)  # (head, monotonic time) of recent publishes
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._gap: asyncio.Task[None] | None = None  # a catch-up from the store after a gap in published entries
+        self._gap_again = False
         self.writer = Writer(store, self._publish_from_writer)
         self.listeners: list[Callable[[list[LogEntry]], None]] = []
 
@@ -219,10 +245,48 @@ class Hub:
             self._loop.call_soon_threadsafe(self.publish, entries)
 
     def publish(self, entries: list[LogEntry]) -> None:
-        """Make committed entries visible to every connection (event-loop thread)."""
+        """Make committed entries visible to every connection (event-loop thread), in sequence order.
+
+        Entries must follow the head without a gap. With several hub processes
+        on one store they may not: another process committed between this
+        one's head and its own new entries, and its wake-up has not arrived
+        yet. Publishing across the gap would move every device's cursor past
+        entries it never got; so the hub reads everything after its head from
+        the store instead (``_fill_gap``), the new entries included -- they
+        are committed -- and publishes in order from there.
+        """
         if not entries or entries[-1].seq <= self.head:
             return
         fresh = [e for e in entries if e.seq > self.head]
+        if self._gap is not None or fresh[0].seq != self.head + 1:
+            self._fill_gap()
+            return
+        self._publish_run(fresh)
+
+    def _fill_gap(self) -> None:
+        """Catch up from the store, once at a time; a request while one runs makes it read again."""
+        self._gap_again = True
+        if self._gap is None:
+            self._gap = asyncio.get_running_loop().create_task(self._read_gap())
+
+    async def _read_gap(self) -> None:
+        try:
+            while self._gap_again:
+                self._gap_again = False
+                while True:
+                    entries = await asyncio.to_thread(self.store.changes_after, self.head, self.settings.page_rows)
+                    fresh = [e for e in entries if e.seq > self.head]
+                    if fresh:
+                        self._publish_run(fresh)
+                    if len(entries) < self.settings.page_rows:
+                        break
+        except Exception:  # the store is unreachable: the next commit or the log poll asks again
+            log.warning("catching up the log after a gap failed", exc_info=True)
+        finally:
+            self._gap = None
+
+    def _publish_run(self, fresh: list[LogEntry]) -> None:
+        """Publish entries that follow the head (or, after a store read, whatever the store holds after it)."""
         previous = self.head
         self.recent.extend(fresh)
         self.head = fresh[-1].seq
@@ -301,25 +365,14 @@ class Hub:
 
     async def catch_up_from_store(self) -> None:
         """Pull entries committed by other hub processes into the window (notifier wake-up)."""
-        while True:
-            entries = await asyncio.to_thread(self.store.changes_after, self.head, self.settings.page_rows)
-            if not entries:
-                return
-            self.publish(entries)
+        self._fill_gap()
+        gap = self._gap
+        if gap is not None:
+            await asyncio.shield(gap)
 
     def entries_after(self, seq: int, limit: int) -> list[LogEntry] | None:
         """Entries after ``seq`` from the recent window, or None if the window no longer reaches back."""
-        if seq >= self.head:
-            return []
-        if not self.recent or self.recent[0].seq > seq + 1:
-            return None
-        start = seq + 1 - self.recent[0].seq
-        if start < 0:
-            return None
-        out = []
-        for i in range(start, min(len(self.recent), start + limit)):
-            out.append(self.recent[i])
-        return out
+        return window_after(self.recent, self.head, seq, limit)
 
     # --- feeding a connection ------------------------------------------------------
 
@@ -652,4 +705,4 @@ def _checkpoint_for(cursor: Cursor, rows: list[str]) -> str:
     return json.dumps(P.checkpoint(cursor=cursor.encode(), checksum=checksum.hexdigest(), count=checksum.count, done=False))
 
 
-__all__ = ["Hub", "page_for_http", "page_from_entries"]
+__all__ = ["Hub", "page_for_http", "page_from_entries", "window_after"]

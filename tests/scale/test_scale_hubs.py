@@ -54,6 +54,41 @@ def test_lost_notifications_only_delay(live_server: Any, pg_url: str, raw_client
     asyncio.run(scenario())
 
 
+def test_other_hubs_commit_before_own_is_not_skipped(live_server: Any, pg_url: str, raw_client: Any) -> None:
+    """A hub that commits right after another hub's commit, before that hub's wake-up arrives, sends its devices
+    both changes, in sequence order: publishing its own entry first would have moved their cursors past the other's.
+
+    The notifier is unreachable here, so no wake-up ever arrives and the log poll would come only after the
+    frames are checked: the gap itself must make the hub read the log.
+    """
+    hub1 = live_server(database_url=pg_url, notifier="redis", redis_url="redis://127.0.0.1:1/0")
+    hub2 = live_server(database_url=pg_url, notifier="redis", redis_url="redis://127.0.0.1:1/0")
+
+    async def scenario() -> None:
+        watcher, _ = await raw_client.connect(hub1)
+        await watcher.sync_to_done()
+        other, _ = await raw_client.connect(hub2)
+        await other.sync_to_done()
+        own, _ = await raw_client.connect(hub1)
+        await own.sync_to_done()
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        ack1 = await other.push([other.change(first, "name", "via hub 2")])
+        ack2 = await own.push([own.change(second, "name", "via hub 1")])
+        assert int(ack2["seq"]) == int(ack1["seq"]) + 1
+        seen: list[str] = []
+        cursor = ""
+        while second not in seen:
+            frame = await watcher.until("changes", timeout=1.5)  # well inside the 2 s log poll
+            seen += [c["r"] for c in frame["changes"]]
+            cursor = frame["seq"]
+        assert list(dict.fromkeys(seen)) == [first, second]  # each row's changes (with its owner stamp) in log order
+        assert cursor == f"c:{ack2['seq']}"
+        for c in (watcher, other, own):
+            await c.close()
+
+    asyncio.run(scenario())
+
+
 def test_metrics_and_readiness(live_server: Any, raw_client: Any) -> None:
     """/ready answers with the store's head and /metrics exposes the hub's gauges and counters."""
     server = live_server()

@@ -316,3 +316,33 @@ def test_unencodable_text_gets_typed_rejects_and_the_connection_lives(live_serve
 
     asyncio.run(scenario())
     assert rows_of(server) == 1
+
+
+def _entries(seqs: list[int]) -> Any:
+    from collections import deque
+
+    from fieldsync.server.store.base import LogEntry
+
+    return deque(LogEntry(s, "dev", "accounts", str(s), None, None, "{}") for s in seqs)
+
+
+def test_window_after_reads_consecutive_entries() -> None:
+    """The recent window serves the entries after a position, up to the limit; a position before the window is a miss."""
+    from fieldsync.server.hub import window_after
+
+    recent = _entries(list(range(10, 21)))
+    assert [e.seq for e in window_after(recent, 20, 12, 3) or []] == [13, 14, 15]
+    assert window_after(recent, 20, 20, 5) == []
+    assert window_after(recent, 20, 8, 5) is None
+    assert [e.seq for e in window_after(recent, 20, 9, 2) or []] == [10, 11]
+
+
+def test_window_after_steps_over_holes() -> None:
+    """Holes in the window (an erased row's records deleted from the log) neither skip nor repeat entries."""
+    from fieldsync.server.hub import window_after
+
+    recent = _entries([10, 11, 14, 15, 16, 20, 21])
+    assert [e.seq for e in window_after(recent, 21, 11, 10) or []] == [14, 15, 16, 20, 21]
+    assert [e.seq for e in window_after(recent, 21, 12, 2) or []] == [14, 15]
+    assert [e.seq for e in window_after(recent, 21, 15, 10) or []] == [16, 20, 21]
+    assert [e.seq for e in window_after(recent, 21, 17, 10) or []] == [20, 21]
