@@ -51,21 +51,38 @@ class Merged:
 
 
 class RowColumns:
-    """How a synced table's row becomes the parameters of its upsert."""
+    """How a synced table's rows become the parameters of their upsert.
 
-    __slots__ = ("columns", "fields", "json_fields")
+    A row's columns mirror its state's cells, and a cell, once written, is
+    never removed. So a field that no row of an upsert has a cell for is NULL
+    in each of those rows already and stays so: the upsert leaves its column
+    out (``used``). Forms fill a few of a table's fields, and every column
+    left out is a parameter less to bind and a column less to update
+    (``docs/performance.md``).
+    """
+
+    __slots__ = ("fields", "json_fields")
+
+    HEAD = ("id", "_cl", "_state", "_seq")
 
     def __init__(self, table: Any, field_names: Sequence[str]) -> None:
         self.fields = tuple(field_names)
-        self.columns = ("id", "_cl", "_state", "_seq", *self.fields)
         flags = json_columns(table, self.fields)
         self.json_fields = frozenset(name for name, is_json in zip(self.fields, flags) if is_json)
 
-    def params(self, state: RowState, seq: int) -> tuple[Any, ...]:
+    def used(self, states: Iterable[RowState]) -> tuple[str, ...]:
+        """The fields some of ``states`` have a cell for, in declaration order (a few statement texts per table)."""
+        present: set[str] = set()
+        for state in states:
+            present.update(state.cells)
+        return tuple(name for name in self.fields if name in present)
+
+    def params(self, state: RowState, seq: int, fields: Sequence[str]) -> tuple[Any, ...]:
+        """The upsert parameters of ``state`` for the columns ``HEAD + fields``."""
         cells = state.cells
         values: list[Any] = [state.row_id, state.cl, dumps_state(state), seq]
         json_fields = self.json_fields
-        for name in self.fields:
+        for name in fields:
             cell = cells.get(name)
             if cell is None:
                 values.append(None)
@@ -177,13 +194,16 @@ class WriteSet:
     def flush(self) -> None:
         """Write everything with one statement per kind (and per table for row states)."""
         store, conn = self.store, self.conn
-        by_table: dict[str, list[tuple[Any, ...]]] = {}
+        by_table: dict[str, list[tuple[RowState, int]]] = {}
         for key, row_seq in self._dirty.items():
             state = self.states[key]
             assert state is not None
-            by_table.setdefault(key[0], []).append(store.row_columns[key[0]].params(state, row_seq))
-        for table, rows in by_table.items():
-            insert_rows(conn, store.rows[table], store.row_columns[table].columns, rows, upsert_key="id")
+            by_table.setdefault(key[0], []).append((state, row_seq))
+        for table, dirty in by_table.items():
+            shape = store.row_columns[table]
+            fields = shape.used(state for state, _ in dirty)
+            rows = [shape.params(state, row_seq, fields) for state, row_seq in dirty]
+            insert_rows(conn, store.rows[table], RowColumns.HEAD + fields, rows, upsert_key="id")
         insert_rows(conn, store.t_changes, LOG_COLUMNS, self._log)
         insert_rows(conn, store.t_batches, BATCH_COLUMNS, self._batches)
         if self._conflicts:

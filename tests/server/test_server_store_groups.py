@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from fieldsync.server.push import legacy_digest, push_request
@@ -146,3 +148,29 @@ def test_a_batch_stored_under_the_first_digest_format_is_still_recognised(store:
     assert isinstance(again, BatchOutcome) and again.duplicate
     (other,) = store.apply_batches([request(A, "a1", [wire("dev-a", row, "name", "Other", NOW)])])
     assert isinstance(other, E.ProtocolError) and other.code is E.BATCH_ID_REUSED
+
+
+FORM_FIELDS = {"name": "Acme", "industry": "retail", "phone": "+33 1 23 45 67 89", "tags": ["a", "b"], "opening_hours": {"mon": "9-17"}, "lat": 48.85}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(groups=st.lists(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(sorted(FORM_FIELDS))), min_size=1, max_size=6), min_size=1, max_size=5))
+def test_row_columns_mirror_row_states_whatever_fields_each_group_writes(store: SqlChangeStore, groups: list[list[tuple[int, str]]]) -> None:
+    """Upserts name only the fields their rows have cells for, yet every column of every row equals its state's
+    cell (NULL where the row has none), whichever fields each group writes to which rows, JSON columns included."""
+    rows = [str(uuid.uuid4()) for _ in range(4)]
+    ms = NOW - 10_000_000 + store.head() * 1000  # later examples write later (the store persists across them)
+    for g, group in enumerate(groups):
+        changes = []
+        for row, fname in group:
+            ms += 1
+            changes.append(wire("dev-a", rows[row], fname, FORM_FIELDS[fname], ms))
+        [out] = store.apply_batches([request(A, f"g{uuid.uuid4()}", changes)])
+        assert isinstance(out, BatchOutcome)
+    table = store.rows["accounts"]
+    with store.engine.connect() as conn:
+        for found in conn.execute(select(table).where(table.c.id.in_(rows))).mappings():
+            cells = loads_state(found["_state"]).cells
+            for f in CRM_SCHEMA.table("accounts").fields:
+                expected = cells[f.name].value if f.name in cells else None
+                assert found[f.name] == expected, f.name
