@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -87,7 +88,7 @@ def server(database_url: str | None, **env: str) -> Iterator[tuple[str, subproce
 
 @contextmanager
 def servers(database_url: str | None, count: int) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
-    """``count`` hub processes sharing one store (PostgreSQL for more than one)."""
+    """``count`` hub processes sharing one store (an SQLite file or PostgreSQL), each on its own port."""
     from contextlib import ExitStack
 
     with ExitStack() as stack:
@@ -326,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--pg", action="store_true", help="use a fresh schema on the local PostgreSQL")
-    parser.add_argument("--hubs", type=int, default=1, help="hub processes sharing the store (PostgreSQL for >1)")
+    parser.add_argument("--hubs", type=int, default=1, help="hub processes sharing the store (an SQLite file or PostgreSQL)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=["ingest", "fanout", "initial", "bytes"], default=None)
     parser.add_argument("--rows", type=int, default=100_000, help="rows for the initial-sync benchmark")
@@ -335,16 +336,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.pg and args.database_url is None:
         return run_all(args, "PostgreSQL", pg_schema)
-    store = "PostgreSQL" if (args.database_url or "").startswith("postgresql") else "SQLite (WAL)"
-    return run_all(args, store, lambda: nullcontext(args.database_url))
+    if args.database_url is not None:
+        store = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite (WAL)"
+        return run_all(args, store, lambda: nullcontext(args.database_url))
+    return run_all(args, "SQLite (WAL)", sqlite_file)
+
+
+@contextmanager
+def sqlite_file() -> Iterator[str]:
+    """A URL on a new SQLite file (shared by every hub process of a benchmark)."""
+    tmp = tempfile.mkdtemp(prefix="fsbench-")
+    try:
+        yield f"sqlite:///{tmp}/bench.db"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run_all(args: argparse.Namespace, store: str, fresh: Callable[[], AbstractContextManager[str | None]]) -> int:
     """Each benchmark on a store of its own from ``fresh()`` (a new SQLite file or PostgreSQL schema), so that
     fan-out receivers do not first download what the ingest benchmark wrote."""
     print(f"FieldSync hub benchmarks; store: {store}; hubs: {args.hubs}; {os.cpu_count()} CPUs; runs={args.runs}")
-    if args.hubs > 1 and store != "PostgreSQL":
-        raise SystemExit("several hubs need a shared PostgreSQL store: add --pg")
 
     if args.only in (None, "bytes"):
         raw, deflated = bytes_per_change()

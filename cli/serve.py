@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -11,6 +12,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, default=None, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--database-url", default=None, help="SQLAlchemy URL (default sqlite:///fieldsync.db)")
     p.add_argument("--log-level", default="info")
+    p.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share the port with other fieldsync serve processes on this machine (SO_REUSEPORT; the kernel spreads connections)",
+    )
     p.set_defaults(handler=_serve)
     m = sub.add_parser("migrate", help="migrate the database to the newest schema (the server also does this at start)")
     m.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: FIELDSYNC_DATABASE_URL or sqlite:///fieldsync.db)")
@@ -42,14 +48,13 @@ def _compact(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from fieldsync.server.migrations import upgrade
     from fieldsync.server.settings import Settings
-    from fieldsync.server.store.sql import make_engine
+    from fieldsync.server.store.sql import make_engine, migrate_locked
 
     url = args.database_url or Settings.from_env().database_url
     engine = make_engine(url)
     try:
-        upgrade(engine)
+        migrate_locked(engine)
     finally:
         engine.dispose()
     print(f"migrated {engine.url.render_as_string(hide_password=True)} to head")
@@ -69,7 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = settings.with_(**overrides)
     configure_logging(args.log_level)
     app = create_app(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -77,4 +82,18 @@ def _serve(args: argparse.Namespace) -> int:
         log_config=None,
         **uvicorn_ws_options(settings),
     )
+    server = uvicorn.Server(config)
+    server.run(sockets=[_shared_socket(settings.host, settings.port)] if args.reuse_port else None)
     return 0
+
+
+def _shared_socket(host: str, port: int) -> socket.socket:
+    """A listening socket that other processes may bind too (several hubs on one port and one store)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock

@@ -1,10 +1,10 @@
-"""Waking other hub processes when this one commits: PostgreSQL LISTEN/NOTIFY, Redis or NATS.
+"""Waking other hub processes when this one commits: PostgreSQL LISTEN/NOTIFY, local sockets, Redis or NATS.
 
 Theory of operation
 -------------------
-Several ``fieldsync serve`` processes share one PostgreSQL store. A process
-that commits a batch publishes the new head sequence on a channel; every
-process (itself included) receives it and reads the change log after its own
+Several ``fieldsync serve`` processes share one store (PostgreSQL, or an
+SQLite file on one machine). A process that commits a batch publishes the new
+head sequence on a channel; every process receives it and reads the change log after its own
 head (``Hub.catch_up_from_store``), then fans the entries out to its devices.
 
 The change log is the truth: a notification carries no data, only "look".
@@ -13,9 +13,10 @@ lose or duplicate a change, and each process also polls the log every
 ``poll_s`` seconds as a safety net.
 
 Backends: ``postgres`` (LISTEN/NOTIFY on the store itself: no extra
-infrastructure), ``redis`` (pub/sub) and ``nats`` (core subjects). ``memory``
-(the default for SQLite, one process) does nothing: in-process fan-out needs
-no wake-up.
+infrastructure), ``local`` (Unix datagram sockets between the processes of
+one machine: the default for an SQLite file, which several processes may
+share), ``redis`` (pub/sub) and ``nats`` (core subjects). ``memory`` (an
+in-memory database: one process) does nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import hashlib
 import logging
+import os
+import socket
+import tempfile
+import uuid
+from pathlib import Path
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -238,20 +245,117 @@ class NatsNotifier(_Listening):
                 await self._nc.close()  # type: ignore[attr-defined]
 
 
+class LocalNotifier(_Listening):
+    """Hub processes on one machine (several ``fieldsync serve`` on one SQLite file): Unix datagram sockets.
+
+    Each process binds a socket in ``directory`` (one directory per database
+    file) and announces a commit by sending its head to every other socket
+    there. A socket left by a process that died refuses the datagram and is
+    removed; a receiver too busy to take one (its queue full) catches up at
+    the next wake-up, the next commit's gap check or the log poll.
+    """
+
+    name = "local"
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.path: Path | None = None
+        self._out = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._out.setblocking(False)
+        self._peers: list[str] = []
+        self._listed = -1  # the directory's mtime when ``_peers`` was read
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = self.directory / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.sock"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(path))
+        sock.setblocking(False)
+        self.path = path
+        inbox: asyncio.Queue[bytes] = asyncio.Queue()
+        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(lambda: _Inbox(inbox), sock=sock)
+        ready.set()
+        try:
+            while True:
+                await self._deliver(await inbox.get())
+        finally:
+            transport.close()
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the last process out removes the directory (a newcomer recreates it)
+                self.directory.rmdir()
+
+    def peers(self) -> list[str]:
+        """The other processes' sockets (re-listed only when the directory changed)."""
+        try:
+            mtime = self.directory.stat().st_mtime_ns
+        except FileNotFoundError:
+            return []
+        if mtime != self._listed:
+            own = str(self.path)
+            self._peers = [str(p) for p in self.directory.glob("*.sock") if str(p) != own]
+            self._listed = mtime
+        return self._peers
+
+    async def publish(self, head: int) -> None:
+        payload = str(head).encode()
+        for peer in self.peers():
+            try:
+                self._out.sendto(payload, peer)
+            except (ConnectionRefusedError, FileNotFoundError):  # its process is gone
+                with contextlib.suppress(OSError):
+                    Path(peer).unlink()
+                self._listed = -1
+            except BlockingIOError:  # its queue is full: it catches up later (see the class docstring)
+                log.warning("hub socket %s is not keeping up; it will catch up from the log", peer)
+
+    async def _close(self) -> None:
+        self._out.close()
+
+
+class _Inbox(asyncio.DatagramProtocol):
+    def __init__(self, inbox: asyncio.Queue[bytes]) -> None:
+        self.inbox = inbox
+
+    def datagram_received(self, data: bytes, addr: object) -> None:
+        self.inbox.put_nowait(data)
+
+
+def local_directory(database_url: str) -> Path:
+    """Where the hub processes of one SQLite file meet: a short path (socket paths are limited to 107 bytes)."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(database_url).database or ""
+    key = hashlib.sha256(str(Path(database).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"fieldsync-{os.getuid()}-{key}"
+
+
 def make_notifier(settings: Settings) -> Notifier:
-    """The notifier the settings ask for (``auto``: PostgreSQL's own for a PostgreSQL store, else none)."""
+    """The notifier the settings ask for (``auto``: PostgreSQL's own for a PostgreSQL store, ``local`` for an
+    SQLite file, none for an in-memory database)."""
     kind = settings.notifier
     if kind == "auto":
-        kind = "memory" if settings.is_sqlite else "postgres"
+        if not settings.is_sqlite:
+            kind = "postgres"
+        else:
+            kind = "local" if _sqlite_file(settings.database_url) else "memory"
     if kind == "memory":
         return MemoryNotifier()
+    if kind == "local":
+        return LocalNotifier(local_directory(settings.database_url))
     if kind == "postgres":
         return PostgresNotifier(settings.database_url)
     if kind == "redis":
         return RedisNotifier(settings.redis_url)
     if kind == "nats":
         return NatsNotifier(settings.nats_url)
-    raise ValueError(f"unknown notifier {kind!r}: memory, postgres, redis or nats")
+    raise ValueError(f"unknown notifier {kind!r}: memory, local, postgres, redis or nats")
 
 
-__all__ = ["MemoryNotifier", "NatsNotifier", "Notifier", "PostgresNotifier", "RedisNotifier", "make_notifier"]
+def _sqlite_file(database_url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).database not in (None, "", ":memory:")
+
+
+__all__ = ["LocalNotifier", "MemoryNotifier", "NatsNotifier", "Notifier", "PostgresNotifier", "RedisNotifier", "make_notifier"]

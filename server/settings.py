@@ -47,7 +47,7 @@ class Settings:
     attachments_dir: Path = Path("attachments")
     max_attachment_bytes: int = 64 * 1024 * 1024
     # scale-out
-    notifier: str = "auto"  # auto | memory | postgres | redis | nats
+    notifier: str = "auto"  # auto | memory | local | postgres | redis | nats
     redis_url: str = "redis://127.0.0.1:6379/0"
     nats_url: str = "nats://127.0.0.1:4222"
     compaction_horizon_days: float = 30.0

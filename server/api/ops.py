@@ -67,7 +67,7 @@ class Ops:
         self.hub.push_listeners.append(self._on_push)
         self.hub.lag_listeners.append(self.lag.observe)
         await self.notifier.start(self._wake)
-        if not self.app.state.settings.is_sqlite:  # a shared store may have other writers: poll as a safety net
+        if self.notifier.name != "memory":  # a shared store may have other writers: poll as a safety net
             self._poller = asyncio.create_task(self._poll())
         self.hub.log_floor = await asyncio.to_thread(log_floor, self.hub.store)
         self._compactor = asyncio.create_task(self._compact_forever())

@@ -5,7 +5,8 @@ Theory of operation
 Pushes are applied in groups: the hub's writer thread hands over every batch
 waiting for it (``apply_batches``), and the group becomes one transaction
 under the store's write lock (a process lock, plus ``pg_advisory_xact_lock``
-on PostgreSQL so that several hub processes serialise too). Inside it:
+on PostgreSQL or an ``flock`` beside an SQLite file, ``filelock.py``, so that
+several hub processes serialise too). Inside it:
 
 1. the states of every row the group touches are read (one ``IN`` query per
    table), and so are the group's batch ids in ``sync_batches`` and, if any
@@ -47,6 +48,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from fieldsync.server.store.base import BatchOutcome, LogEntry, Principal, PushRequest
 from fieldsync.server.store.bulk import mark, scalar, select_in
 from fieldsync.server.store.checkpoint import BACKSTOP_PAGES, WalCheckpointer
+from fieldsync.server.store.filelock import writer_lock
 from fieldsync.server.store.writeset import RowColumns, WriteSet
 from fieldsync.server.store.tables import build_metadata
 from fieldsync.sync import errors as E
@@ -83,8 +85,8 @@ class SqlChangeStore:
         self.t_conflicts: Table = self.metadata.tables["sync_conflicts"]
         self._lock = threading.Lock()
         self._pg = engine.dialect.name == "postgresql"
-        file_db = engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
-        self._checkpointer = WalCheckpointer(engine) if file_db else None
+        self._file_lock = writer_lock(engine)  # SQLite file: shared with other processes on it (filelock.py)
+        self._checkpointer = WalCheckpointer(engine) if self._file_lock is not None else None
         self._insert = pg_insert if self._pg else sqlite_insert
         self._now = clock
         self._server_clock = HlcClock(SERVER_SITE, now_ms=clock)
@@ -344,6 +346,8 @@ class SqlChangeStore:
         class _Tx:
             def __enter__(self) -> Any:
                 store._lock.acquire()
+                if store._file_lock is not None:
+                    store._file_lock.acquire()
                 try:
                     self.cm = store.engine.begin()
                     conn = self.cm.__enter__()
@@ -351,10 +355,10 @@ class SqlChangeStore:
                         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
                     return conn
                 except _UNREACHABLE as err:
-                    store._lock.release()
+                    store._unlock()
                     raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from err
                 except BaseException:
-                    store._lock.release()
+                    store._unlock()
                     raise
 
             def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -363,13 +367,18 @@ class SqlChangeStore:
                 except _UNREACHABLE as err:
                     raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from err
                 finally:
-                    store._lock.release()
+                    store._unlock()
                 if store._checkpointer is not None:
                     store._checkpointer.committed()
                 if isinstance(exc, _UNREACHABLE):  # the connection died mid-transaction: rolled back, retryable
                     raise E.ServerError(E.UNAVAILABLE, "the store is unavailable") from exc
 
         return _Tx()
+
+    def _unlock(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.release()
+        self._lock.release()
 
     def close(self, *, wait_s: float = 5.0) -> None:
         """Stop the checkpointer and close the pool's connections.
@@ -386,6 +395,8 @@ class SqlChangeStore:
         while checked_out is not None and checked_out() > 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         self.engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
 
 
 class _translated:
@@ -452,17 +463,31 @@ def make_engine(url: str, *, synchronous: str = "full") -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def migrate_locked(engine: Engine) -> None:
+    """Migrate to head under the store's write lock: hub processes starting together on one SQLite file
+    migrate one after the other (the second finds nothing to do)."""
+    from fieldsync.server.migrations import upgrade
+
+    lock = writer_lock(engine)
+    if lock is None:
+        upgrade(engine)
+        return
+    try:
+        with lock:
+            upgrade(engine)
+    finally:
+        lock.close()
+
+
 def open_store(url: str, schema: Schema, *, migrate: bool = True, synchronous: str = "full") -> SqlChangeStore:
     """Open (and by default migrate to head) the store at ``url``."""
     engine = make_engine(url, synchronous=synchronous)
     if migrate:
-        from fieldsync.server.migrations import upgrade
-
         try:
-            upgrade(engine)
+            migrate_locked(engine)
         except SQLAlchemyError as err:
             raise E.ServerError(E.UNAVAILABLE, "cannot migrate the store") from err
     return SqlChangeStore(engine, schema)
 
 
-__all__ = ["ERASED_MARK", "SYNCHRONOUS", "SqlChangeStore", "make_engine", "open_store"]
+__all__ = ["ERASED_MARK", "SYNCHRONOUS", "SqlChangeStore", "make_engine", "migrate_locked", "open_store"]
