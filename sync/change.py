@@ -58,6 +58,7 @@ class Change:
     cl: int = 1
     base: int = 0
     text: str | None = dataclass_field(default=None, compare=False, repr=False)  # memo of ``wire_text()``
+    cell_text: str | None = dataclass_field(default=None, compare=False, repr=False)  # its cell's stored text (see ``wire_text``)
 
     @property
     def is_existence(self) -> bool:
@@ -79,7 +80,10 @@ class Change:
     def wire_text(self) -> str:
         """The canonical JSON text of ``to_wire()`` (compact, UTF-8 as is), built without the dict.
 
-        Computed once: a pushed change's text serves both the batch digest and its log record.
+        Computed once: a pushed change's text serves both the batch digest and its log record. Built
+        with it, from the same pieces, is ``cell_text``: the ``[value, "hlc", site, "base", cl]`` text
+        of the cell the change becomes under a register rule, which the row's stored state reuses
+        (``merge.dumps_state``) instead of encoding the value, site and clocks a second time.
         """
         if self.text is not None:
             return self.text
@@ -90,11 +94,41 @@ class Change:
             vt = "null"
         else:
             vt = _ENCODE(v)
+        site = quoted(self.site)
+        hlc = str(self.hlc)
+        base = "0" if self.base == 0 else str(self.base)
+        self.cell_text = f'[{vt},"{hlc}",{site},"{base}",{self.cl}]'
         self.text = (
-            f'{{"t":{_json_str(self.table)},"r":{_json_str(self.row_id)},"f":{_json_str(self.field)},"v":{vt},'
-            f'"h":"{self.hlc}","s":{_json_str(self.site)},"c":{self.cl},"b":"{self.base}"}}'
+            f'{{"t":{quoted(self.table)},"r":{quoted_id(self.row_id)},"f":{quoted(self.field)},"v":{vt},'
+            f'"h":"{hlc}","s":{site},"c":{self.cl},"b":"{base}"}}'
         )
         return self.text
+
+
+_QUOTED: dict[str, str] = {}
+_QUOTED_MAX = 65_536
+_last_id: tuple[str, str] = ("", '""')
+
+
+def quoted(name: str) -> str:
+    """The JSON string literal of a name that recurs (a table, field or site), escaped once and then looked up."""
+    text = _QUOTED.get(name)
+    if text is None:
+        if len(_QUOTED) >= _QUOTED_MAX:  # site ids are unbounded over a server's life: start afresh
+            _QUOTED.clear()
+        text = _QUOTED[name] = _json_str(name)
+    return text
+
+
+def quoted_id(row_id: str) -> str:
+    """The JSON string literal of a row id; a row's changes arrive together, so the last one is remembered."""
+    global _last_id
+    last = _last_id  # one read: another thread may replace the pair, never tear it
+    if last[0] == row_id:
+        return last[1]
+    text = _json_str(row_id)
+    _last_id = (row_id, text)
+    return text
 
 
 def _hlc(text: object) -> int:
@@ -181,4 +215,4 @@ _rules_module: Any = None
 _last_row: Any = object()  # the last row id that passed the check (any thread's: an equal string is equally valid)
 
 
-__all__ = ["EXISTS", "Change", "change_from_wire"]
+__all__ = ["EXISTS", "Change", "change_from_wire", "quoted", "quoted_id"]

@@ -44,6 +44,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Protocol
 
 from pycrdt import Doc, Text, get_update, merge_updates
@@ -69,6 +70,7 @@ class Cell:
     base: int = 0
     cl: int = 1
     meta: Any = None
+    text: str | None = dataclass_field(default=None, compare=False, repr=False)  # the stored text, when the change carried it
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +143,7 @@ class RegisterRule:
         return coerce(fld, value)
 
     def apply(self, cell: Cell | None, change: Change) -> tuple[Cell, Cell | None]:
-        incoming = Cell(change.value, change.hlc, change.site, change.base, change.cl)
+        incoming = Cell(change.value, change.hlc, change.site, change.base, change.cl, None, change.cell_text)
         if cell is None:
             return incoming, None
         if cell.hlc == incoming.hlc and cell.site == incoming.site:

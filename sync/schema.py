@@ -165,6 +165,9 @@ def utf8_len(text: str) -> int:
         return -1
 
 
+_TEXT = FieldType.TEXT
+
+
 def coerce(fld: Field, value: Any) -> Any:
     """Check ``value`` against the field's type and return its canonical form.
 
@@ -174,7 +177,7 @@ def coerce(fld: Field, value: Any) -> Any:
     if value is None:
         return None
     t = fld.type
-    if t is FieldType.TEXT:  # the common case, checked first and returned early
+    if t is _TEXT:  # the common case, checked first and returned early (a module global: see merge.py)
         if type(value) is not str:
             raise _wrong(fld, value)
         _check_text(fld, value)

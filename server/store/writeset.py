@@ -155,7 +155,10 @@ class WriteSet:
             state = self.states[key]
             before = None if state is None else (_value(state, "owner_id"), _value(state, "department_id"))
             if principal is not None and state is None:
-                row_changes = row_changes + stamp_owner(row_changes, principal)
+                stamp = stamp_owner(row_changes, principal)
+                for ch in stamp:
+                    ch.wire_text()  # now, so that its cell carries its text (``Change.cell_text``); the log needs it anyway
+                row_changes = row_changes + stamp
             result = merge_row(schema.table(table_name), state, row_changes)
             new_state = result.state
             owner = _value(new_state, "owner_id")
