@@ -31,7 +31,7 @@ from json.encoder import encode_basestring as _json_str  # the C escaper json.du
 from typing import Any
 
 from fieldsync.sync import errors as E
-from fieldsync.sync.schema import Schema, text_ok
+from fieldsync.sync.schema import FieldType, Schema, text_ok
 
 EXISTS = "_cl"
 MAX_CL = 1 << 31
@@ -197,21 +197,29 @@ def change_from_wire(obj: Any, schema: Schema, *, site: str | None = None) -> Ch
         raise E.ValidationError(E.READ_ONLY_FIELD, f"{table.name}.{fname} is written by the server only")
     if cl % 2 == 0:
         raise E.ValidationError(E.ROW_DELETED, "a field change must be made while the row exists (odd causal length)")
-    value = _rules().rule_for(fld).validate(fld, value)
+    if not (type(value) is str and fld.type is _TEXT and fld.rule in _plain_rules and value.isascii() and len(value) <= fld.max_bytes):
+        # (the common case above is what a plain register rule's validation accepts unchanged: ASCII text within the
+        # field's byte limit; everything else is validated by the field's rule)
+        value = _rules().rule_for(fld).validate(fld, value)
     return Change(table.name, row_id, fname, value, stamp, change_site, cl, base)
 
 
 def _rules() -> Any:
     # rules import change values; bind the module on first use to avoid the cycle at import time
-    global _rules_module
+    global _rules_module, _plain_rules
     if _rules_module is None:
         from fieldsync.sync import rules
 
         _rules_module = rules
+        _plain_rules = frozenset(
+            name for name in rules.BUILTIN_RULES if type(rules.RULES[name]).validate is rules.RegisterRule.validate
+        )
     return _rules_module
 
 
 _rules_module: Any = None
+_plain_rules: frozenset[str] = frozenset()  # built-in rules whose validation is the field type's (filled by _rules())
+_TEXT = FieldType.TEXT
 _last_row: Any = object()  # the last row id that passed the check (any thread's: an equal string is equally valid)
 
 

@@ -313,3 +313,33 @@ def test_missing_row_id_is_refused_on_a_fresh_start() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "FS-2005"
+
+
+TEXT_FIELDS = [f.name for f in CRM_SCHEMA.table("accounts").fields if f.type.value == "text"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fname=st.sampled_from(TEXT_FIELDS),
+    value=st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=40),
+        st.integers(0, 4200).map(lambda n: "x" * n),
+        st.text(max_size=30),
+        st.just("\ud800"),
+    ),
+)
+def test_text_values_are_judged_as_the_fields_rule_judges_them(fname: str, value: str) -> None:
+    """The shortcut for plain ASCII text accepts exactly what the field's rule accepts, and every other value still
+    gets the rule's verdict (FS-2003 for text that is not Unicode, FS-2004 past the byte limit)."""
+    from fieldsync.sync.rules import rule_for
+
+    fld = CRM_SCHEMA.table("accounts").field(fname)
+    try:
+        expected: Any = rule_for(fld).validate(fld, value)
+    except E.ValidationError as err:
+        expected = err.code.code
+    try:
+        got: Any = change_from_wire(wire(f=fname, v=value), CRM_SCHEMA).value
+    except E.ValidationError as err:
+        got = err.code.code
+    assert got == expected
