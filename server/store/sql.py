@@ -236,7 +236,7 @@ class SqlChangeStore:
                 rejects += [P.reject_from_error(i, E.ValidationError(E.ROW_DELETED, "the record was erased"), _raw(req, i)) for i, _ in gone]
                 indexed = [(i, ch) for i, ch in indexed if (ch.table, ch.row_id) not in erased]
         if req.check is not None and indexed:
-            changes, denied = req.check(indexed, ws.owners([(ch.table, ch.row_id) for _, ch in indexed]))
+            changes, denied = req.check(indexed, ws.owners(list(dict.fromkeys([(ch.table, ch.row_id) for _, ch in indexed]))))
             rejects += denied
         else:
             changes = [ch for _, ch in indexed]
