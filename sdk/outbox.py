@@ -14,9 +14,11 @@ import json
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from fieldsync.sdk.records import RecordError
+from fieldsync.sdk.tables import execute_rows
 from fieldsync.sync.change import EXISTS, Change
 
 #: Bytes a push frame needs besides its changes (type, batch id, brackets).
@@ -43,7 +45,12 @@ def encode_change(change: Change) -> str:
 def enqueue(conn: sqlite3.Connection, changes: Sequence[Change]) -> None:
     """Append changes to the outbox (inside the write's transaction)."""
     texts = [encode_change(c) for c in changes]
-    conn.executemany("INSERT INTO _fs_outbox (change, size) VALUES (?, ?)", [(t, len(t.encode())) for t in texts])
+    execute_rows(conn, _insert_sql, [(t, len(t.encode())) for t in texts])
+
+
+@lru_cache(maxsize=16)
+def _insert_sql(rows: int) -> str:
+    return "INSERT INTO _fs_outbox (change, size) VALUES " + ", ".join(["(?, ?)"] * rows)
 
 
 def take_batch(
@@ -64,11 +71,8 @@ def take_batch(
     ).fetchall()
     for (batch_id,) in assigned:
         if batch_id not in exclude:
-            texts = conn.execute("SELECT change FROM _fs_outbox WHERE batch = ? ORDER BY id", (batch_id,))
-            return OutboxBatch(batch_id, tuple(t for (t,) in texts))
-    rows = conn.execute(
-        "SELECT id, change, size FROM _fs_outbox WHERE batch IS NULL ORDER BY id LIMIT ?", (max_changes,)
-    ).fetchall()
+            return OutboxBatch(batch_id, tuple(text for _, text, _ in _rows(conn, "batch = ?", (batch_id,))))
+    rows = _rows(conn, "batch IS NULL", (), limit=max_changes)
     if not rows:
         return None
     taken: list[tuple[int, str]] = []
@@ -97,10 +101,10 @@ def complete_batch(
     batch were all accepted are cleared: the record is in sync again. An
     unknown batch id (a repeated ack) changes nothing.
     """
-    stored = conn.execute("SELECT id, change FROM _fs_outbox WHERE batch = ? ORDER BY id", (batch_id,)).fetchall()
+    stored = _rows(conn, "batch = ?", (batch_id,))
     if not stored:
         return []
-    changes = [json.loads(t) for _, t in stored]
+    changes = [json.loads(t) for _, t, _ in stored]
     errors: list[RecordError] = []
     rejected: set[int] = set()
     kept: set[int] = set()
@@ -125,15 +129,40 @@ def complete_batch(
             )
         )
     bad_rows = {changes[i]["r"] for i in rejected | kept}
-    for ok_row in {c["r"] for i, c in enumerate(changes) if i not in rejected and i not in kept} - bad_rows:
-        conn.execute("DELETE FROM _fs_errors WHERE row_id = ?", (ok_row,))
-    conn.executemany(
-        "INSERT INTO _fs_errors (tbl, row_id, field, code, name, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(e.table, e.record_id, e.field, e.code, e.name, e.message, e.at_ms) for e in errors],
-    )
-    conn.executemany("UPDATE _fs_outbox SET batch = NULL WHERE id = ?", [(stored[i][0],) for i in sorted(kept)])
+    ok_rows = sorted({c["r"] for i, c in enumerate(changes) if i not in rejected and i not in kept} - bad_rows)
+    if ok_rows and conn.execute("SELECT 1 FROM _fs_errors LIMIT 1").fetchone() is not None:  # usually none at all
+        for i in range(0, len(ok_rows), 500):
+            chunk = ok_rows[i : i + 500]
+            conn.execute(f"DELETE FROM _fs_errors WHERE row_id IN ({', '.join('?' * len(chunk))})", chunk)
+    execute_rows(conn, _error_sql, [(e.table, e.record_id, e.field, e.code, e.name, e.message, e.at_ms) for e in errors])
+    again = [stored[i][0] for i in sorted(kept)]
+    for i in range(0, len(again), 500):
+        chunk = again[i : i + 500]
+        conn.execute(f"UPDATE _fs_outbox SET batch = NULL WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
     conn.execute("DELETE FROM _fs_outbox WHERE batch = ?", (batch_id,))
     return errors
+
+
+def _rows(conn: sqlite3.Connection, where: str, params: tuple[Any, ...], *, limit: int = -1) -> list[tuple[int, str, int]]:
+    """Outbox rows ``(id, change, size)`` matching ``where``, in id order, at most ``limit`` (-1: all).
+
+    Read as one aggregated row rather than row by row: the driver releases the
+    GIL at every row it steps to, which in an app whose other threads run
+    Python can cost a switch interval per row (see ``tables.execute_rows``).
+    """
+    (text,) = conn.execute(
+        "SELECT json_group_array(json_array(id, change, size)) FROM "
+        f"(SELECT id, change, size FROM _fs_outbox WHERE {where} ORDER BY id LIMIT ?)",
+        (*params, limit),
+    ).fetchone()
+    rows = [(int(i), str(change), int(size)) for i, change, size in json.loads(text)]
+    rows.sort()  # the aggregate's order follows the subquery's in SQLite, but nothing promises it
+    return rows
+
+
+@lru_cache(maxsize=16)
+def _error_sql(rows: int) -> str:
+    return "INSERT INTO _fs_errors (tbl, row_id, field, code, name, message, at) VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows)
 
 
 __all__ = ["PUSH_OVERHEAD", "OutboxBatch", "complete_batch", "encode_change", "enqueue", "take_batch"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fieldsync.sync.merge import RowState, dumps_state
@@ -141,12 +141,34 @@ def encode(fld: Field, value: Any) -> Any:
     return value
 
 
-def upsert_sql(table: Table) -> str:
-    """``INSERT .. ON CONFLICT DO UPDATE`` of a row's id, causal length and state."""
+def upsert_sql(table: Table, rows: int = 1) -> str:
+    """``INSERT .. ON CONFLICT DO UPDATE`` of ``rows`` rows' id, causal length and state."""
     return (
-        f"INSERT INTO {store(table)} (id, _cl, _state) VALUES (?, ?, ?) "
+        f"INSERT INTO {store(table)} (id, _cl, _state) VALUES {', '.join(['(?, ?, ?)'] * rows)} "
         "ON CONFLICT(id) DO UPDATE SET _cl = excluded._cl, _state = excluded._state"
     )
+
+
+#: Rows per multi-row statement (three parameters each: far below SQLite's 32,766).
+MAX_ROWS = 512
+
+
+def execute_rows(conn: sqlite3.Connection, statement: Callable[[int], str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run ``statement(n)`` -- a statement over ``n`` rows of parameters -- for all ``rows``, a chunk at a time.
+
+    One multi-row statement per chunk, not ``executemany``: Python's sqlite3
+    driver releases the GIL at every step and ``executemany`` steps once per
+    row, so in an app whose other threads run Python each row could wait a
+    switch interval (5 ms) for the GIL to come back (``bench/sdk.py --busy``).
+    Chunks are powers of two, so each statement has a handful of texts in the
+    driver's statement cache.
+    """
+    start = 0
+    while start < len(rows):
+        left = len(rows) - start
+        size = MAX_ROWS if left >= MAX_ROWS else 1 << (left.bit_length() - 1)
+        conn.execute(statement(size), [v for row in rows[start : start + size] for v in row])
+        start += size
 
 
 def row_params(state: RowState) -> tuple[str, int, str]:
@@ -177,7 +199,9 @@ def meta_items(conn: sqlite3.Connection) -> Mapping[str, str]:
 
 
 __all__ = [
+    "MAX_ROWS",
     "encode",
+    "execute_rows",
     "field_sql",
     "meta_get",
     "meta_set",
