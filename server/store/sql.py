@@ -84,6 +84,7 @@ class SqlChangeStore:
         self.t_batches: Table = self.metadata.tables["sync_batches"]
         self.t_conflicts: Table = self.metadata.tables["sync_conflicts"]
         self._lock = threading.Lock()
+        self._closed = False
         self._pg = engine.dialect.name == "postgresql"
         self._file_lock = writer_lock(engine)  # SQLite file: shared with other processes on it (filelock.py)
         self._checkpointer = WalCheckpointer(engine) if self._file_lock is not None else None
@@ -338,6 +339,8 @@ class SqlChangeStore:
     # --- plumbing ------------------------------------------------------------------
 
     def _read(self) -> Any:
+        if self._closed:
+            raise E.ServerError(E.UNAVAILABLE, "the store is closed")
         return _translated(self.engine.connect())
 
     def _write(self) -> Any:
@@ -346,6 +349,9 @@ class SqlChangeStore:
         class _Tx:
             def __enter__(self) -> Any:
                 store._lock.acquire()
+                if store._closed:  # (checked under the lock: close() waits for the write in progress)
+                    store._lock.release()
+                    raise E.ServerError(E.UNAVAILABLE, "the store is closed")
                 if store._file_lock is not None:
                     store._file_lock.acquire()
                 try:
@@ -388,6 +394,8 @@ class SqlChangeStore:
         because ``dispose`` leaves those open, to be closed only when their
         pool is garbage-collected, at some random later moment.
         """
+        with self._lock:  # a write in progress finishes first; later ones are refused (FS unavailable)
+            self._closed = True
         if self._checkpointer is not None:
             self._checkpointer.stop()
         checked_out = getattr(self.engine.pool, "checkedout", None)

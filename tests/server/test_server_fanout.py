@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from typing import Any
 
@@ -47,7 +48,13 @@ def test_a_stalled_device_holds_up_nobody_and_later_gets_everything_in_order(liv
                 frame = await fast.until("changes", timeout=20)
                 seen.update(c["r"] for c in frame["changes"] if c["f"] == "address")
         stalled = [c for c in hub.connections if c.principal.site == site]
-        assert stalled and (stalled[0].stalled is not None or stalled[0].lock.locked())  # its writes are waiting for the socket
+        assert stalled
+        # Its writes are waiting for the socket. (Read from another thread than the hub's loop: sampled until seen,
+        # since between one write finishing and the next starting neither mark is set.)
+        deadline = time.monotonic() + 5
+        while not (stalled[0].stalled is not None or stalled[0].lock.locked()):
+            assert time.monotonic() < deadline, "the device that stopped reading never had a write waiting"
+            await asyncio.sleep(0.001)
         got: list[str] = []
         last = 0
         while len(got) < len(rows):  # now it reads: everything arrives, cursors only move forward

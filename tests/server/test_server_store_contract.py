@@ -212,3 +212,19 @@ def test_owner_stamp_never_resurrects_a_row_deleted_by_its_creator(store: SqlCha
     store.apply_batch(ME, "b1", "d1", [change(row, "name", "draft", 1000)], [], 1)
     store.apply_batch(ME, "b2", "d2", [Change("accounts", row, "_cl", str(pack(1000, 0)), pack(2000, 0), "dev-a", 2)], [], 1)
     assert not loads_state(store.row_states("accounts", [row])[row]).exists
+
+
+def test_a_closed_store_refuses_reads_and_writes(store_url: str) -> None:
+    """After ``close()`` the store answers reads and writes with the typed "unavailable" error instead of quietly
+    opening new connections (a late background task cannot write behind a shutdown)."""
+    from fieldsync.server.store import open_store
+    from fieldsync.sync import errors as E
+    from fieldsync.sync.crm import CRM_SCHEMA
+
+    s = open_store(store_url, CRM_SCHEMA)
+    s.close()
+    with pytest.raises(E.ServerError) as read:
+        s.head()
+    with pytest.raises(E.ServerError) as write:
+        s.server_write("accounts", "0192f4c8-0000-7000-8000-0000000000aa", {"name": "late"})
+    assert read.value.code is E.UNAVAILABLE and write.value.code is E.UNAVAILABLE
