@@ -221,7 +221,13 @@ class Hub:
             self.schema, principal, msg, now_ms=int(time.time() * 1000), scope=lambda: self.scope_for(principal)
         )
         self._bind_loop()
-        outcome = await asyncio.wrap_future(self.writer.push(request))
+        try:
+            outcome = await asyncio.wrap_future(self.writer.push(request))
+        except E.FieldSyncError:
+            raise
+        except Exception as exc:  # the group's transaction failed as a whole (a database fault): typed, retryable
+            log.exception("push %s from %s failed in the store", msg.batch, principal.site)
+            raise E.ServerError(E.INTERNAL) from exc
         for listener in self.push_listeners:
             listener(outcome)
         return outcome.ack

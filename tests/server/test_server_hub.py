@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from fieldsync.server.auth.tokens import issue_token
 
@@ -346,3 +347,41 @@ def test_window_after_steps_over_holes() -> None:
     assert [e.seq for e in window_after(recent, 21, 12, 2) or []] == [14, 15]
     assert [e.seq for e in window_after(recent, 21, 15, 10) or []] == [16, 20, 21]
     assert [e.seq for e in window_after(recent, 21, 17, 10) or []] == [20, 21]
+
+
+def test_a_push_the_database_refuses_gets_a_typed_retryable_error_and_applies_once_later(live_server: Any, raw_client: Any, tmp_path: Any) -> None:
+    """When the store's transaction fails as a whole (here a trigger makes SQLite refuse every log insert), the
+    device gets FS-9001 (retryable) and a clean close, nothing is stored; resent once the fault is gone, the same
+    batch applies exactly once."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/faulty.db"
+    server = live_server(database_url=url)
+    db = sqlite3.connect(f"{tmp_path}/faulty.db")
+    db.execute("CREATE TRIGGER refuse BEFORE INSERT ON sync_changes BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+    db.commit()
+    row = str(uuid.uuid4())
+
+    async def scenario() -> None:
+        a, _ = await raw_client.connect(server)
+        await a.sync_to_done()
+        change = a.change(row, "name", "Acme")
+        await a.send({"type": "push", "batch": "b-1", "changes": [change]})
+        err = await a.until("error")
+        assert err["code"] == "FS-9001" and err["retryable"] is True
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await a.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code != 1011
+        assert rows_of(server) == 0
+        db.execute("DROP TRIGGER refuse")
+        db.commit()
+        b, _ = await raw_client.connect(server, site=a.site)
+        await b.sync_to_done()
+        for _ in range(2):  # the resend, then a duplicate of it
+            ack = await b.push([change], batch="b-1")
+            assert ack["accepted"] == 1
+        assert rows_of(server) == 1
+        await b.close()
+
+    asyncio.run(scenario())
+    db.close()
