@@ -14,7 +14,6 @@ import json
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from fieldsync.sdk.records import RecordError
@@ -45,12 +44,7 @@ def encode_change(change: Change) -> str:
 def enqueue(conn: sqlite3.Connection, changes: Sequence[Change]) -> None:
     """Append changes to the outbox (inside the write's transaction)."""
     texts = [encode_change(c) for c in changes]
-    execute_rows(conn, _insert_sql, [(t, len(t.encode())) for t in texts])
-
-
-@lru_cache(maxsize=16)
-def _insert_sql(rows: int) -> str:
-    return "INSERT INTO _fs_outbox (change, size) VALUES " + ", ".join(["(?, ?)"] * rows)
+    execute_rows(conn, "INSERT INTO _fs_outbox (change, size)", [(t, len(t.encode())) for t in texts])
 
 
 def take_batch(
@@ -131,14 +125,13 @@ def complete_batch(
     bad_rows = {changes[i]["r"] for i in rejected | kept}
     ok_rows = sorted({c["r"] for i, c in enumerate(changes) if i not in rejected and i not in kept} - bad_rows)
     if ok_rows and conn.execute("SELECT 1 FROM _fs_errors LIMIT 1").fetchone() is not None:  # usually none at all
-        for i in range(0, len(ok_rows), 500):
-            chunk = ok_rows[i : i + 500]
-            conn.execute(f"DELETE FROM _fs_errors WHERE row_id IN ({', '.join('?' * len(chunk))})", chunk)
-    execute_rows(conn, _error_sql, [(e.table, e.record_id, e.field, e.code, e.name, e.message, e.at_ms) for e in errors])
-    again = [stored[i][0] for i in sorted(kept)]
-    for i in range(0, len(again), 500):
-        chunk = again[i : i + 500]
-        conn.execute(f"UPDATE _fs_outbox SET batch = NULL WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+        _where_in(conn, "DELETE FROM _fs_errors WHERE row_id IN", ok_rows)
+    execute_rows(
+        conn,
+        "INSERT INTO _fs_errors (tbl, row_id, field, code, name, message, at)",
+        [(e.table, e.record_id, e.field, e.code, e.name, e.message, e.at_ms) for e in errors],
+    )
+    _where_in(conn, "UPDATE _fs_outbox SET batch = NULL WHERE id IN", [stored[i][0] for i in sorted(kept)])
     conn.execute("DELETE FROM _fs_outbox WHERE batch = ?", (batch_id,))
     return errors
 
@@ -160,9 +153,11 @@ def _rows(conn: sqlite3.Connection, where: str, params: tuple[Any, ...], *, limi
     return rows
 
 
-@lru_cache(maxsize=16)
-def _error_sql(rows: int) -> str:
-    return "INSERT INTO _fs_errors (tbl, row_id, field, code, name, message, at) VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows)
+def _where_in(conn: sqlite3.Connection, statement: str, values: Sequence[Any]) -> None:
+    """Run ``statement`` (ending in ``IN``) over ``values``, 500 to a statement."""
+    for i in range(0, len(values), 500):
+        chunk = values[i : i + 500]
+        conn.execute(f"{statement} ({', '.join('?' * len(chunk))})", chunk)
 
 
 __all__ = ["PUSH_OVERHEAD", "OutboxBatch", "complete_batch", "encode_change", "enqueue", "take_batch"]

@@ -21,7 +21,6 @@ their cursor, evicting and purging. Applications normally do not call them.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -92,7 +91,7 @@ class Replica:
         self.path = path
         self._change_callbacks: list[ChangeCallback] = []
         self._conflict_callbacks: list[ConflictCallback] = []
-        self._sql_cache: dict[tuple[str, int], str] = {}
+        self._sql_cache: dict[str, str] = {}
         self._tx_owner: int | None = None
         self._deferred: tuple[list[ChangeEvent], list[Conflict]] = ([], [])
         with self._tx():
@@ -233,10 +232,10 @@ class Replica:
         sql = f"SELECT id, _state FROM {T.store(table)} WHERE id IN ({marks})"
         return {row_id: loads_state(text) for row_id, text in self._conn.execute(sql, list(row_ids))}
 
-    def _upsert_sql(self, table_name: str, rows: int = 1) -> str:
-        sql = self._sql_cache.get((table_name, rows))
+    def _upsert_sql(self, table_name: str) -> str:
+        sql = self._sql_cache.get(table_name)
         if sql is None:
-            sql = self._sql_cache[(table_name, rows)] = T.upsert_sql(self.schema.table(table_name), rows)
+            sql = self._sql_cache[table_name] = T.upsert_sql(self.schema.table(table_name))
         return sql
 
     def _store_state(self, table: Table, state: RowState) -> None:
@@ -534,7 +533,7 @@ class Replica:
             for name, row in applier.rows_to_store():
                 dirty.setdefault(name, []).append(row)
             for name, upserts in dirty.items():
-                T.execute_rows(conn, functools.partial(self._upsert_sql, name), upserts)
+                T.execute_rows(conn, T.upsert_head(self.schema.table(name)), upserts, T.UPSERT_TAIL)
             at = self._now_ms()
             lost = [  # each lost write once: callbacks hear of it the first time it is recorded
                 c for c in applier.conflicts

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
+from fieldsync.sync.chunks import chunks
 from fieldsync.sync.merge import RowState, dumps_state
 from fieldsync.sync.schema import Field, FieldType, Schema, Table
 
@@ -141,34 +143,34 @@ def encode(fld: Field, value: Any) -> Any:
     return value
 
 
-def upsert_sql(table: Table, rows: int = 1) -> str:
-    """``INSERT .. ON CONFLICT DO UPDATE`` of ``rows`` rows' id, causal length and state."""
-    return (
-        f"INSERT INTO {store(table)} (id, _cl, _state) VALUES {', '.join(['(?, ?, ?)'] * rows)} "
-        "ON CONFLICT(id) DO UPDATE SET _cl = excluded._cl, _state = excluded._state"
-    )
+#: What an upsert of row states does on a row already stored (``upsert_head`` + rows + this).
+UPSERT_TAIL = " ON CONFLICT(id) DO UPDATE SET _cl = excluded._cl, _state = excluded._state"
 
 
-#: Rows per multi-row statement (three parameters each: far below SQLite's 32,766).
-MAX_ROWS = 512
+def upsert_head(table: Table) -> str:
+    """The start of an upsert of rows' id, causal length and state (``execute_rows``)."""
+    return f"INSERT INTO {store(table)} (id, _cl, _state)"
 
 
-def execute_rows(conn: sqlite3.Connection, statement: Callable[[int], str], rows: Sequence[tuple[Any, ...]]) -> None:
-    """Run ``statement(n)`` -- a statement over ``n`` rows of parameters -- for all ``rows``, a chunk at a time.
+def upsert_sql(table: Table) -> str:
+    """``INSERT .. ON CONFLICT DO UPDATE`` of one row's id, causal length and state."""
+    return _multi_row(upsert_head(table), 3, 1, UPSERT_TAIL)
 
-    One multi-row statement per chunk, not ``executemany``: Python's sqlite3
-    driver releases the GIL at every step and ``executemany`` steps once per
-    row, so in an app whose other threads run Python each row could wait a
-    switch interval (5 ms) for the GIL to come back (``bench/sdk.py --busy``).
-    Chunks are powers of two, so each statement has a handful of texts in the
-    driver's statement cache.
-    """
-    start = 0
-    while start < len(rows):
-        left = len(rows) - start
-        size = MAX_ROWS if left >= MAX_ROWS else 1 << (left.bit_length() - 1)
-        conn.execute(statement(size), [v for row in rows[start : start + size] for v in row])
-        start += size
+
+def execute_rows(conn: sqlite3.Connection, head: str, rows: Sequence[tuple[Any, ...]], tail: str = "") -> None:
+    """Run ``head VALUES (?, ..), (?, ..) tail`` over all ``rows``, one multi-row statement per chunk
+    (``fieldsync.sync.chunks``: never ``executemany``, which would hand the GIL over once per row)."""
+    if not rows:
+        return
+    width = len(rows[0])
+    for start, size in chunks(len(rows), width):
+        conn.execute(_multi_row(head, width, size, tail), [v for row in rows[start : start + size] for v in row])
+
+
+@lru_cache(maxsize=256)
+def _multi_row(head: str, width: int, rows: int, tail: str) -> str:
+    row = "(" + ", ".join("?" * width) + ")"
+    return f"{head} VALUES {', '.join([row] * rows)}{tail}"
 
 
 def row_params(state: RowState) -> tuple[str, int, str]:
@@ -199,7 +201,7 @@ def meta_items(conn: sqlite3.Connection) -> Mapping[str, str]:
 
 
 __all__ = [
-    "MAX_ROWS",
+    "UPSERT_TAIL",
     "encode",
     "execute_rows",
     "field_sql",
@@ -210,5 +212,6 @@ __all__ = [
     "record_values",
     "row_params",
     "store",
+    "upsert_head",
     "upsert_sql",
 ]

@@ -30,11 +30,12 @@ import os
 import socket
 import tempfile
 import uuid
-from pathlib import Path
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Protocol
 
 from fieldsync.server.settings import Settings
+from fieldsync.server.store.filelock import database_file
 
 log = logging.getLogger("fieldsync.notify")
 CHANNEL = "fieldsync_changes"
@@ -323,10 +324,7 @@ class _Inbox(asyncio.DatagramProtocol):
 
 def local_directory(database_url: str) -> Path:
     """Where the hub processes of one SQLite file meet: a short path (socket paths are limited to 107 bytes)."""
-    from sqlalchemy.engine import make_url
-
-    database = make_url(database_url).database or ""
-    key = hashlib.sha256(str(Path(database).resolve()).encode()).hexdigest()[:16]
+    key = hashlib.sha256(str(database_file(database_url)).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"fieldsync-{os.getuid()}-{key}"
 
 
@@ -338,7 +336,7 @@ def make_notifier(settings: Settings) -> Notifier:
         if not settings.is_sqlite:
             kind = "postgres"
         else:
-            kind = "local" if _sqlite_file(settings.database_url) else "memory"
+            kind = "local" if database_file(settings.database_url) is not None else "memory"
     if kind == "memory":
         return MemoryNotifier()
     if kind == "local":
@@ -350,12 +348,6 @@ def make_notifier(settings: Settings) -> Notifier:
     if kind == "nats":
         return NatsNotifier(settings.nats_url)
     raise ValueError(f"unknown notifier {kind!r}: memory, local, postgres, redis or nats")
-
-
-def _sqlite_file(database_url: str) -> bool:
-    from sqlalchemy.engine import make_url
-
-    return make_url(database_url).database not in (None, "", ":memory:")
 
 
 __all__ = ["LocalNotifier", "MemoryNotifier", "NatsNotifier", "Notifier", "PostgresNotifier", "RedisNotifier", "make_notifier"]

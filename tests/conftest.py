@@ -155,6 +155,20 @@ class RawClient:
     async def close(self) -> None:
         await self.ws.close()
 
+    @classmethod
+    async def crosses(cls, sender: Any, receiver: Any, *, timeout: float) -> None:
+        """A push through hub ``sender`` arrives live, within ``timeout`` seconds, on a device of hub ``receiver``."""
+        b, _ = await cls.connect(receiver)
+        await b.sync_to_done()
+        a, _ = await cls.connect(sender)
+        await a.sync_to_done()
+        row = str(uuid.uuid4())
+        await a.push([a.change(row, "name", "from another hub")])
+        frame = await b.until("changes", timeout=timeout)
+        assert any(c["r"] == row for c in frame["changes"])
+        await a.close()
+        await b.close()
+
 
 @pytest.fixture
 def raw_client() -> type[RawClient]:

@@ -11,7 +11,7 @@ encoded (``json_text``); on PostgreSQL those parameters are cast to ``json``
 in the statement.
 
 Inserts go as multi-row ``INSERT ... VALUES (...), (...)`` statements of up
-to ``MAX_ROWS_PER_STATEMENT`` rows, not as ``executemany``: Python's sqlite3
+to ``MAX_ROWS_PER_STATEMENT`` rows (``fieldsync.sync.chunks``), not as ``executemany``: Python's sqlite3
 driver releases the GIL around every step it takes, and ``executemany``
 steps once per row. On a hub whose event loop is busy (validating the next
 push), each of those releases cost the writer thread up to a switch
@@ -31,6 +31,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Table
 
+from fieldsync.sync.chunks import MAX_PARAMETERS, MAX_ROWS_PER_STATEMENT, chunks
+
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -42,12 +44,6 @@ def json_text(value: Any) -> str | None:
 def json_columns(table: Table, columns: Sequence[str]) -> tuple[bool, ...]:
     """Which of ``columns`` are JSON (their parameters must go through ``json_text``)."""
     return tuple(isinstance(table.c[name].type, JSON) for name in columns)
-
-
-#: Rows per multi-row insert (and never more than ``MAX_PARAMETERS`` parameters).
-MAX_ROWS_PER_STATEMENT = 512
-#: SQLite's default bound on a statement's parameters (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
-MAX_PARAMETERS = 32766
 
 
 @lru_cache(maxsize=1024)
@@ -77,22 +73,6 @@ def insert_rows(
     for start, size in chunks(len(rows), len(columns)):
         params = tuple(chain.from_iterable(rows[start : start + size]))
         conn.exec_driver_sql(_statement(table, columns, dialect, upsert_key, size), params)
-
-
-def chunks(count: int, width: int) -> list[tuple[int, int]]:
-    """(start, size) of the statements that insert ``count`` rows of ``width`` parameters.
-
-    Full chunks of the largest allowed size, then the remainder as powers of two.
-    """
-    most = max(1, min(MAX_ROWS_PER_STATEMENT, MAX_PARAMETERS // width))
-    out = []
-    start = 0
-    while start < count:
-        left = count - start
-        size = most if left >= most else 1 << (left.bit_length() - 1)
-        out.append((start, size))
-        start += size
-    return out
 
 
 def mark(dialect: str) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import URL, make_url
 
 
 class FileLock:
@@ -52,16 +53,17 @@ class FileLock:
         self.release()
 
 
-def database_file(engine: Engine) -> Path | None:
-    """The SQLite database file behind ``engine``; None for PostgreSQL and in-memory SQLite."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+def database_file(url: str | URL) -> Path | None:
+    """The SQLite database file of a database URL; None for PostgreSQL and in-memory SQLite."""
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    return Path(str(engine.url.database)).resolve()
+    return Path(str(url.database)).resolve()
 
 
 def writer_lock(engine: Engine) -> FileLock | None:
     """The shared write lock of ``engine``'s SQLite file (``<file>-writer.lock``), or None where none is needed."""
-    path = database_file(engine)
+    path = database_file(engine.url)
     return None if path is None else FileLock(path.with_name(path.name + "-writer.lock"))
 
 

@@ -19,19 +19,7 @@ def test_change_through_one_hub_reaches_devices_on_another(notifier: str, live_s
     hub2 = live_server(database_url=pg_url, notifier=notifier)
     assert httpx.get(hub2.http_url + "/ready").json()["notifier"] == notifier
 
-    async def scenario() -> None:
-        b, _ = await raw_client.connect(hub2)
-        await b.sync_to_done()
-        a, _ = await raw_client.connect(hub1)
-        await a.sync_to_done()
-        row = str(uuid.uuid4())
-        await a.push([a.change(row, "name", "from hub 1")])
-        frame = await b.until("changes", timeout=5)
-        assert any(c["r"] == row for c in frame["changes"])
-        await a.close()
-        await b.close()
-
-    asyncio.run(scenario())
+    asyncio.run(raw_client.crosses(hub1, hub2, timeout=5))
 
 
 def test_lost_notifications_only_delay(live_server: Any, pg_url: str, raw_client: Any) -> None:
@@ -39,19 +27,7 @@ def test_lost_notifications_only_delay(live_server: Any, pg_url: str, raw_client
     hub1 = live_server(database_url=pg_url, notifier="redis", redis_url="redis://127.0.0.1:1/0")
     hub2 = live_server(database_url=pg_url, notifier="redis", redis_url="redis://127.0.0.1:1/0")
 
-    async def scenario() -> None:
-        b, _ = await raw_client.connect(hub2)
-        await b.sync_to_done()
-        a, _ = await raw_client.connect(hub1)
-        await a.sync_to_done()
-        row = str(uuid.uuid4())
-        await a.push([a.change(row, "name", "polled")])
-        frame = await b.until("changes", timeout=15)
-        assert any(c["r"] == row for c in frame["changes"])
-        await a.close()
-        await b.close()
-
-    asyncio.run(scenario())
+    asyncio.run(raw_client.crosses(hub1, hub2, timeout=15))
 
 
 def test_other_hubs_commit_before_own_is_not_skipped(live_server: Any, pg_url: str, raw_client: Any) -> None:

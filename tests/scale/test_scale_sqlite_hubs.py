@@ -159,19 +159,7 @@ def test_change_through_one_hub_reaches_a_device_on_another_at_once(live_server:
     hub1, hub2 = live_server(database_url=url), live_server(database_url=url)
     assert httpx.get(hub2.http_url + "/ready").json()["notifier"] == "local"
 
-    async def scenario() -> None:
-        b, _ = await raw_client.connect(hub2)
-        await b.sync_to_done()
-        a, _ = await raw_client.connect(hub1)
-        await a.sync_to_done()
-        row = str(uuid.uuid4())
-        await a.push([a.change(row, "name", "from hub 1")])
-        frame = await b.until("changes", timeout=1.5)
-        assert any(c["r"] == row for c in frame["changes"])
-        await a.close()
-        await b.close()
-
-    asyncio.run(scenario())
+    asyncio.run(raw_client.crosses(hub1, hub2, timeout=1.5))
 
 
 def _free_port() -> int:
